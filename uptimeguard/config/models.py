@@ -1,0 +1,303 @@
+"""The checks file as typed, validated, immutable values.
+
+The loader (`uptimeguard.config.loader`) builds these from YAML and reports every problem with
+`FILE:LINE:COL`; everything downstream (monitor, sla, incidents, paging, web) reads only these.
+Local times (maintenance windows, rota start, overrides) are naive `datetime`/`time` values in
+the time zone named beside them; nothing here is converted to UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+Weekday = int  # Monday == 0 ... Sunday == 6, as datetime.weekday()
+
+OUTCOMES: tuple[str, ...] = (
+    "up",
+    "slow",
+    "http_4xx",
+    "http_5xx",
+    "content",
+    "timeout",
+    "refused",
+    "reset",
+    "dns",
+    "tls",
+)
+DOWN_OUTCOMES: frozenset[str] = frozenset({"timeout", "refused", "reset", "dns", "tls"})
+# Causes a plan may map to a severity. `down` covers every DOWN_OUTCOMES outcome.
+CAUSES: tuple[str, ...] = ("down", "http_5xx", "http_4xx", "content", "slow")
+HOLIDAY_REGIONS: tuple[str, ...] = ("england-and-wales", "scotland", "northern-ireland")
+ROLES: tuple[str, ...] = ("support_manager", "quality_manager", "service_director")
+CHANNELS: tuple[str, ...] = ("sms", "voice")
+
+
+def cause_of(outcome: str) -> str | None:
+    """The incident cause a probe outcome stands for; None for a good probe (`up`)."""
+    if outcome == "up":
+        return None
+    if outcome in DOWN_OUTCOMES:
+        return "down"
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An SLA target as written: `15m`, `8h`, `1d`, `10d`.
+
+    On a business clock `m`/`h` are business minutes/hours and `d` is working days (the same
+    local time on the Nth following working day). On a 24x7 clock every unit is wall time and
+    `d` is 24 hours.
+    """
+
+    amount: int
+    unit: Literal["s", "m", "h", "d"]
+
+    def as_timedelta(self) -> timedelta:
+        """The target as elapsed time, reading `d` as 24 hours (right for 24x7 clocks only)."""
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[self.unit]
+        return timedelta(seconds=self.amount * seconds)
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    interval: timedelta = timedelta(minutes=5)
+    timeout: timedelta = timedelta(seconds=10)
+    confirm: int = 2
+    recheck: timedelta = timedelta(seconds=30)
+    recover: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Business hours in one IANA time zone.
+
+    `hours[weekday]` holds that day's opening intervals as (open, close) local times, sorted
+    and not overlapping; `close` may be `time(0, 0)`, meaning midnight at the end of the day.
+    A day missing from `hours` is closed. `holidays` names a UK region whose bank holidays are
+    closed; `closed` adds one-off closed dates.
+    """
+
+    id: str
+    timezone: str
+    hours: dict[Weekday, tuple[tuple[time, time], ...]]
+    holidays: str | None = None
+    closed: frozenset[date] = frozenset()
+
+
+# The calendar every plan may name as a clock: all hours, every day.
+CALENDAR_24X7 = "24x7"
+
+
+@dataclass(frozen=True, slots=True)
+class Severity:
+    name: str
+    response: Target
+    resolution: Target
+    clock: str = "business"  # "business" (the plan's calendar) or "24x7"
+    out_of_hours: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SlaEscalationStep:
+    """Notify `notify` (a role) when `percent` of the `target` has elapsed.
+
+    `notify` is resolved like `EscalationStep.notify`. `severities` limits the step to those
+    severities of the plan; empty means every severity.
+    """
+
+    percent: float
+    target: Literal["response", "resolution"]
+    notify: str
+    severities: tuple[str, ...] = ()
+
+    def applies_to(self, severity: str) -> bool:
+        return not self.severities or severity in self.severities
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    id: str
+    calendar: str
+    severities: tuple[Severity, ...]  # most urgent first
+    causes: dict[str, str]  # cause -> severity name
+    sla_escalation: tuple[SlaEscalationStep, ...] = ()
+
+    def severity(self, name: str) -> Severity:
+        for severity in self.severities:
+            if severity.name == name:
+                return severity
+        raise KeyError(name)
+
+    def rank(self, name: str) -> int:
+        """0 for the most urgent severity; a lower rank is worse."""
+        return [s.name for s in self.severities].index(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    name: str
+    phone: str
+    role: str | None = None
+    max_pages_per_hour: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    members: tuple[str, ...]
+    start: datetime  # naive, local to Oncall.timezone
+    every: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    person: str
+    start: datetime  # naive, local to Oncall.timezone (`from` in the file)
+    end: datetime  # naive, local (`to` in the file)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """One rung of the paging ladder.
+
+    `notify` is `oncall`, a role (`support_manager`, ...) or a person id. `then_wait` is None on
+    the last step.
+    """
+
+    notify: str
+    via: tuple[str, ...]
+    then_wait: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Oncall:
+    timezone: str
+    rotation: Rotation | None
+    overrides: tuple[Override, ...] = ()
+    desk_phone: str | None = None
+    escalation: tuple[EscalationStep, ...] = ()
+    repeat: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringMaintenance:
+    """Every week on `weekday` at `start` (local to the plan's calendar) for `duration`."""
+
+    weekday: Weekday
+    start: time
+    duration: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    start: datetime  # naive, local to the plan's calendar
+    end: datetime
+
+
+Maintenance = RecurringMaintenance | MaintenanceWindow
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    # Accepted status codes as inclusive ranges; the default accepts 200-399.
+    status: tuple[tuple[int, int], ...] = ((200, 399),)
+    body_contains: str | None = None
+    max_response: timedelta | None = None
+
+    def status_ok(self, code: int) -> bool:
+        return any(low <= code <= high for low, high in self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    id: str
+    url: str
+    method: str = "GET"
+    expect: Expect = field(default_factory=Expect)
+    maintenance: tuple[Maintenance, ...] = ()
+    # Per-site overrides of `defaults`; None means use the default.
+    interval: timedelta | None = None
+    timeout: timedelta | None = None
+    confirm: int | None = None
+    recheck: timedelta | None = None
+    recover: int | None = None
+    # When true, the status page shows the host only, never the path.
+    private: bool = False
+    name: str | None = None  # display name on the status page; the id when unset
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPage:
+    slug: str
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    name: str
+    plan: str
+    sites: tuple[Site, ...]
+    status_page: StatusPage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRef:
+    """A site with what the monitor needs from its customer, settings resolved."""
+
+    customer: Customer
+    site: Site
+    interval: timedelta
+    timeout: timedelta
+    confirm: int
+    recheck: timedelta
+    recover: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.customer.id, self.site.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksConfig:
+    path: str
+    defaults: Defaults
+    calendars: dict[str, Calendar]
+    plans: dict[str, Plan]
+    people: dict[str, Person]
+    oncall: Oncall | None
+    customers: tuple[Customer, ...]
+
+    def customer(self, customer_id: str) -> Customer:
+        for customer in self.customers:
+            if customer.id == customer_id:
+                return customer
+        raise KeyError(customer_id)
+
+    def site_refs(self) -> list[SiteRef]:
+        d = self.defaults
+        return [
+            SiteRef(
+                customer=customer,
+                site=site,
+                interval=site.interval or d.interval,
+                timeout=site.timeout or d.timeout,
+                confirm=site.confirm or d.confirm,
+                recheck=site.recheck or d.recheck,
+                recover=site.recover or d.recover,
+            )
+            for customer in self.customers
+            for site in customer.sites
+        ]
+
+    def plan_for(self, customer_id: str) -> Plan:
+        return self.plans[self.customer(customer_id).plan]
+
+    def people_with_role(self, role: str) -> list[Person]:
+        return [p for p in self.people.values() if p.role == role]

@@ -1,0 +1,93 @@
+"""Metric definitions (SPEC section 7) on a registry passed in, never the global one.
+
+Labels stay bounded: customer, site, severity, cause, outcome, channel, result, window, target;
+never an incident id or a URL.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+PROBE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
+
+
+class Metrics:
+    """Every metric uptimeguard exports, registered on `registry`."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, process: bool = True) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        if process:
+            ProcessCollector(registry=r)
+            PlatformCollector(registry=r)
+            GCCollector(registry=r)
+        site = ("customer", "site")
+        self.probes_total = Counter(
+            "uptimeguard_probes", "Probes run, by outcome.", (*site, "outcome"), registry=r
+        )
+        self.probe_duration = Histogram(
+            "uptimeguard_probe_duration_seconds",
+            "Total time of a probe (DNS to last byte read).",
+            site,
+            buckets=PROBE_BUCKETS,
+            registry=r,
+        )
+        self.site_up = Gauge(
+            "uptimeguard_site_up", "1 when the last probe was good (up or slow).", site, registry=r
+        )
+        self.site_http_status = Gauge(
+            "uptimeguard_site_http_status",
+            "HTTP status of the last probe (0: none).",
+            site,
+            registry=r,
+        )
+        self.tls_expiry = Gauge(
+            "uptimeguard_tls_cert_expiry_timestamp_seconds",
+            "When the site's TLS certificate expires (Unix time).",
+            site,
+            registry=r,
+        )
+        self.uptime_ratio = Gauge(
+            "uptimeguard_uptime_ratio",
+            "Share of good probes over the window, maintenance excluded.",
+            (*site, "window"),
+            registry=r,
+        )
+        self.incidents_open = Gauge(
+            "uptimeguard_incidents_open",
+            "Incidents not yet resolved.",
+            ("customer", "severity"),
+            registry=r,
+        )
+        self.incidents_opened = Counter(
+            "uptimeguard_incidents_opened",
+            "Incidents opened.",
+            ("customer", "severity", "cause"),
+            registry=r,
+        )
+        self.sla_breaches = Counter(
+            "uptimeguard_sla_breaches",
+            "SLA targets missed.",
+            ("customer", "severity", "target"),
+            registry=r,
+        )
+        self.pages = Counter(
+            "uptimeguard_pages", "Pages by channel and result.", ("channel", "result"), registry=r
+        )
+        self.page_ack = Histogram(
+            "uptimeguard_page_ack_seconds",
+            "From the first page of an incident to its acknowledgement.",
+            buckets=ACK_BUCKETS,
+            registry=r,
+        )
+        self.scheduler_lag = Histogram(
+            "uptimeguard_scheduler_lag_seconds",
+            "How late a probe started after it was due.",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )

@@ -1,0 +1,193 @@
+"""The monitor: probes each site when the scheduler says, judges the result, tells incidents.
+
+Data flows one way: the scheduler calls `probe_site`; the prober does the I/O; `judge` decides
+what the result means; the incident service opens, upgrades or resolves; the writer stores the
+result and the site's state in the next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+
+from uptimeguard.clock import Clock
+from uptimeguard.config.models import ChecksConfig, SiteRef
+from uptimeguard.incidents.service import IncidentService
+from uptimeguard.metrics import Metrics
+from uptimeguard.monitor.maintenance import in_maintenance
+from uptimeguard.monitor.scheduler import HeapScheduler
+from uptimeguard.monitor.tracker import Rules, TrackerState, judge
+from uptimeguard.probe import Prober, ProbeResult
+from uptimeguard.storage.repository import Store
+from uptimeguard.storage.writer import ResultWriter
+
+log = logging.getLogger(__name__)
+
+SiteKey = tuple[str, str]
+
+
+@dataclass(slots=True)
+class SiteLive:
+    """What the monitor knows of a site now (read by the API and metrics)."""
+
+    ref: SiteRef
+    rules: Rules
+    timezone: str
+    tracker: TrackerState
+    last: ProbeResult | None = None
+    last_checked_at: datetime | None = None
+    last_outcome: str | None = None
+    last_status_code: int | None = None
+
+
+class Monitor:
+    def __init__(
+        self,
+        config: ChecksConfig,
+        prober: Prober,
+        incidents: IncidentService,
+        writer: ResultWriter,
+        store: Store,
+        metrics: Metrics,
+        clock: Clock,
+        concurrency: int = 1000,
+    ) -> None:
+        self._prober = prober
+        self._incidents = incidents
+        self._writer = writer
+        self._store = store
+        self._metrics = metrics
+        self._clock = clock
+        self.sites: dict[SiteKey, SiteLive] = {}
+        self.scheduler = HeapScheduler(
+            self.probe_site, concurrency=concurrency, on_lag=metrics.scheduler_lag.observe
+        )
+        self.config = config
+        self.running = False
+
+    async def start(self) -> None:
+        """Restore per-site state from the database and schedule every site."""
+        saved = await self._store.site_states()
+        self._apply(self.config, saved)
+
+    def reload(self, config: ChecksConfig) -> None:
+        """Use a new checks file: new sites start, removed sites stop, the rest keep state."""
+        self._apply(config, {})
+
+    def _apply(self, config: ChecksConfig, saved: dict) -> None:  # type: ignore[type-arg]
+        self.config = config
+        wanted: dict[SiteKey, SiteRef] = {ref.key: ref for ref in config.site_refs()}
+        for key in list(self.sites):
+            if key not in wanted:
+                self.scheduler.remove(key)
+                del self.sites[key]
+        for key, ref in wanted.items():
+            rules = Rules(
+                interval=ref.interval,
+                recheck=ref.recheck,
+                confirm=ref.confirm,
+                recover=ref.recover,
+            )
+            timezone = config.calendars[config.plans[ref.customer.plan].calendar].timezone
+            live = self.sites.get(key)
+            if live is not None:
+                live.ref, live.rules, live.timezone = ref, rules, timezone
+                continue
+            tracker = TrackerState()
+            row = saved.get(key)
+            if row is not None:
+                tracker.state = row.state
+                tracker.failures = row.failures
+                tracker.successes = row.successes
+            live = SiteLive(ref=ref, rules=rules, timezone=timezone, tracker=tracker)
+            if row is not None:
+                live.last_checked_at = row.last_checked_at
+                live.last_outcome = row.last_outcome
+                live.last_status_code = row.last_status_code
+            self.sites[key] = live
+            self.scheduler.add(key, ref.interval.total_seconds())
+
+    async def run(self) -> None:
+        self.running = True
+        try:
+            await self.scheduler.run()
+        finally:
+            self.running = False
+
+    async def probe_site(self, key: Hashable, due: float) -> float:
+        """Probe one site, act on the result; returns the loop time of the next probe."""
+        live = self.sites.get(key)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        if live is None:
+            return due + 3600.0
+        ref = live.ref
+        started_at = self._clock.now()
+        result = await self._prober.probe(
+            ref.site.url,
+            method=ref.site.method,
+            timeout=ref.timeout.total_seconds(),
+            expect=ref.site.expect,
+            started_at=started_at,
+        )
+        now = self._clock.now()
+        maintenance = in_maintenance(ref.site.maintenance, live.timezone, started_at)
+        verdict = judge(live.tracker, result.outcome, live.rules)
+        self._remember(live, result, started_at, maintenance)
+        try:
+            if verdict.failing is not None and not maintenance:
+                await self._incidents.site_failing(
+                    ref.customer.id, ref.site.id, verdict.failing, now, result.error or ""
+                )
+            elif verdict.recovered:
+                await self._incidents.site_recovered(ref.customer.id, ref.site.id, now)
+        except Exception:
+            log.exception("incident update failed for %s/%s", *ref.key)
+        if verdict.next_in >= live.rules.interval:
+            # Keep the site's phase: the next run is a whole interval after this one was due.
+            next_due = due + live.rules.interval.total_seconds()
+            return max(next_due, loop.time())
+        return loop.time() + verdict.next_in.total_seconds()
+
+    def _remember(
+        self, live: SiteLive, result: ProbeResult, at: datetime, maintenance: bool
+    ) -> None:
+        customer, site = live.ref.key
+        live.last = result
+        live.last_checked_at = at
+        live.last_outcome = result.outcome
+        live.last_status_code = result.status_code
+        m = self._metrics
+        m.probes_total.labels(customer, site, result.outcome).inc()
+        if result.total is not None:
+            m.probe_duration.labels(customer, site).observe(result.total)
+        m.site_up.labels(customer, site).set(1 if result.outcome in ("up", "slow") else 0)
+        m.site_http_status.labels(customer, site).set(result.status_code or 0)
+        if result.tls_expires_at is not None:
+            m.tls_expiry.labels(customer, site).set(result.tls_expires_at.timestamp())
+        self._writer.add(
+            {
+                "customer": customer,
+                "site": site,
+                "checked_at": at,
+                "outcome": result.outcome,
+                "status_code": result.status_code,
+                "total_seconds": result.total,
+                "error": (result.error or None) and result.error[:300],
+                "in_maintenance": maintenance,
+            },
+            {
+                "customer": customer,
+                "site": site,
+                "state": live.tracker.state,
+                "last_outcome": result.outcome,
+                "last_status_code": result.status_code,
+                "last_checked_at": at,
+                "last_error": (result.error or None) and result.error[:300],
+                "failures": live.tracker.failures,
+                "successes": live.tracker.successes,
+                "tls_expires_at": result.tls_expires_at,
+            },
+        )

@@ -1,0 +1,51 @@
+"""Process settings from the environment (prefix `UPTIMEGUARD_`) or a `.env` file."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///uptimeguard.db"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`HOST:PORT` -> (host, port); raises ValueError naming the expected form."""
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"bad listen address {value!r}: use HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]"), int(port_text)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="UPTIMEGUARD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    config: str = "checks.yaml"
+    listen: str = "127.0.0.1:8080"
+    admin_token: SecretStr | None = None
+    public_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # Probe results are written in batches: at most this many rows or this many seconds apart.
+    write_batch_size: int = Field(default=500, ge=1)
+    write_interval_seconds: float = Field(default=1.0, gt=0)
+    # Results held in memory while the database is unreachable; beyond this the oldest go.
+    write_buffer_limit: int = Field(default=100_000, ge=100)
+    # Raw probe results older than this many days are pruned (daily rollups are kept).
+    retention_days: int = Field(default=30, ge=1)
+    max_concurrent_probes: int = Field(default=1000, ge=1)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        return parse_listen(self.listen)

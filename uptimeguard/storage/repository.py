@@ -1,0 +1,198 @@
+"""The one place that talks SQL. Callers pass and get plain values and rows.
+
+`Store` is deliberately thin: decisions (when to open, upgrade or resolve an incident) live in
+`uptimeguard.incidents`; this module only reads and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from uptimeguard.storage.database import make_sessionmaker
+from uptimeguard.storage.models import (
+    IncidentEventRow,
+    IncidentRow,
+    ProbeResultRow,
+    SiteStateRow,
+)
+
+INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    kind: str
+    at: datetime
+    message: str = ""
+    by: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class Store:
+    """Reads and writes every table; one short transaction per call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = make_sessionmaker(engine)
+
+    # -- probe results and site state -------------------------------------------------------
+
+    async def insert_results(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write many probe results in one statement and one transaction."""
+        if not rows:
+            return
+        async with self.sessions.begin() as session:
+            await session.execute(insert(ProbeResultRow), list(rows))
+
+    async def upsert_site_states(self, states: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace the monitor's per-site state rows."""
+        if not states:
+            return
+        dialect = self.engine.dialect.name
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(SiteStateRow)
+        columns = [c.name for c in SiteStateRow.__table__.columns if not c.primary_key]
+        statement = statement.on_conflict_do_update(
+            index_elements=["customer", "site"],
+            set_={name: statement.excluded[name] for name in columns},
+        )
+        async with self.sessions.begin() as session:
+            await session.execute(statement, list(states))
+
+    async def site_states(self) -> dict[tuple[str, str], SiteStateRow]:
+        async with self.sessions() as session:
+            rows = (await session.scalars(select(SiteStateRow))).all()
+        return {(row.customer, row.site): row for row in rows}
+
+    async def results_for_site(
+        self, customer: str, site: str, since: datetime | None = None, limit: int = 1000
+    ) -> list[ProbeResultRow]:
+        query = select(ProbeResultRow).where(
+            ProbeResultRow.customer == customer, ProbeResultRow.site == site
+        )
+        if since is not None:
+            query = query.where(ProbeResultRow.checked_at >= since)
+        query = query.order_by(ProbeResultRow.checked_at.desc()).limit(limit)
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def uptime_counts(self, since: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+        """(good, counted) probes per site since `since`, maintenance excluded."""
+        good = func.sum(case((ProbeResultRow.outcome.in_(("up", "slow")), 1), else_=0))
+        query = (
+            select(ProbeResultRow.customer, ProbeResultRow.site, good, func.count())
+            .where(ProbeResultRow.checked_at >= since, ProbeResultRow.in_maintenance.is_(False))
+            .group_by(ProbeResultRow.customer, ProbeResultRow.site)
+        )
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {(c, s): (int(g or 0), int(n)) for c, s, g, n in rows}
+
+    async def prune_results(self, before: datetime) -> int:
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                delete(ProbeResultRow).where(ProbeResultRow.checked_at < before)
+            )
+        return int(result.rowcount or 0)
+
+    # -- incidents ---------------------------------------------------------------------------
+
+    async def create_incident(self, fields: dict[str, Any], event: NewEvent) -> IncidentRow:
+        """Insert an incident and its first timeline event in one transaction.
+
+        Raises `sqlalchemy.exc.IntegrityError` when the site already has an open incident.
+        """
+        async with self.sessions.begin() as session:
+            row = IncidentRow(**fields)
+            session.add(row)
+            await session.flush()
+            session.add(_event_row(row.id, event))
+        return row
+
+    async def update_incident(
+        self,
+        incident_id: int,
+        changes: dict[str, Any],
+        events: Iterable[NewEvent] = (),
+        only_if: dict[str, Any] | None = None,
+    ) -> IncidentRow | None:
+        """Apply `changes` and append `events`; with `only_if`, only when those columns still
+        hold those values (a conditional update). Returns the row, or None when nothing matched.
+        """
+        async with self.sessions.begin() as session:
+            statement = update(IncidentRow).where(IncidentRow.id == incident_id)
+            for column, value in (only_if or {}).items():
+                column_attr = getattr(IncidentRow, column)
+                statement = statement.where(
+                    column_attr.is_(None) if value is None else column_attr == value
+                )
+            if changes:
+                result = await session.execute(statement.values(**changes))
+                if result.rowcount == 0:
+                    return None
+            for event in events:
+                session.add(_event_row(incident_id, event))
+            return await session.get(IncidentRow, incident_id, populate_existing=True)
+
+    async def add_event(self, incident_id: int, event: NewEvent) -> None:
+        async with self.sessions.begin() as session:
+            session.add(_event_row(incident_id, event))
+
+    async def incident(self, incident_id: int) -> IncidentRow | None:
+        async with self.sessions() as session:
+            return await session.get(IncidentRow, incident_id)
+
+    async def open_incident_for_site(self, customer: str, site: str) -> IncidentRow | None:
+        query = select(IncidentRow).where(
+            IncidentRow.customer == customer,
+            IncidentRow.site == site,
+            IncidentRow.resolved_at.is_(None),
+        )
+        async with self.sessions() as session:
+            return (await session.scalars(query)).first()
+
+    async def incidents(
+        self,
+        status: str | None = None,
+        customer: str | None = None,
+        unresolved: bool = False,
+        limit: int = 500,
+    ) -> list[IncidentRow]:
+        query = select(IncidentRow)
+        if status is not None:
+            query = query.where(IncidentRow.status == status)
+        if unresolved:
+            query = query.where(IncidentRow.resolved_at.is_(None))
+        if customer is not None:
+            query = query.where(IncidentRow.customer == customer)
+        query = query.order_by(IncidentRow.id.desc()).limit(limit)
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def events(self, incident_id: int) -> list[IncidentEventRow]:
+        query = (
+            select(IncidentEventRow)
+            .where(IncidentEventRow.incident_id == incident_id)
+            .order_by(IncidentEventRow.at, IncidentEventRow.id)
+        )
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+
+def _event_row(incident_id: int, event: NewEvent) -> IncidentEventRow:
+    return IncidentEventRow(
+        incident_id=incident_id,
+        at=event.at,
+        kind=event.kind,
+        by=event.by,
+        message=event.message,
+        data=event.data,
+    )

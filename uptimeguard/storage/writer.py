@@ -1,0 +1,97 @@
+"""Batched writes of probe results and site state.
+
+Probes never wait for the database: results are appended to a bounded buffer and written every
+`interval` seconds or every `batch_size` rows, in one transaction per batch. While the database
+is unreachable the buffer keeps filling; past `limit` the oldest results are dropped and
+counted. Site state keeps only the newest row per site, so it never needs dropping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+from uptimeguard.storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+class ResultWriter:
+    def __init__(
+        self,
+        store: Store,
+        batch_size: int = 500,
+        interval: float = 1.0,
+        limit: int = 100_000,
+    ) -> None:
+        self._store = store
+        self._batch_size = batch_size
+        self._interval = interval
+        self._results: deque[dict[str, Any]] = deque()
+        self._limit = limit
+        self._states: dict[tuple[str, str], dict[str, Any]] = {}
+        self._flush_now = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.dropped = 0
+        self.healthy = True  # False while the last write failed
+
+    def add(self, result: dict[str, Any], state: dict[str, Any]) -> None:
+        """Queue one probe result and the site's state after it."""
+        if len(self._results) >= self._limit:
+            self._results.popleft()
+            self.dropped += 1
+        self._results.append(result)
+        self._states[(state["customer"], state["site"])] = state
+        if len(self._results) >= self._batch_size:
+            self._flush_now.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._results)
+
+    async def run(self) -> None:
+        """Flush on a timer until cancelled; the final flush happens in `close`."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_now.wait(), self._interval)
+            self._flush_now.clear()
+            await self.flush()
+
+    async def flush(self) -> bool:
+        """Write everything queued; True when the buffer is empty afterwards."""
+        async with self._lock:
+            while self._results or self._states:
+                count = min(self._batch_size, len(self._results))
+                batch = [self._results.popleft() for _ in range(count)]
+                states = list(self._states.values())
+                try:
+                    await self._store.insert_results(batch)
+                    if states:
+                        await self._store.upsert_site_states(states)
+                except Exception as error:  # the database is outside us: keep and retry
+                    self._put_back(batch)
+                    if self.healthy:
+                        log.warning("cannot write probe results (%s); holding them", error)
+                    self.healthy = False
+                    return False
+                for state in states:
+                    key = (state["customer"], state["site"])
+                    if self._states.get(key) is state:
+                        del self._states[key]
+                if not self.healthy:
+                    log.info("probe results written again")
+                self.healthy = True
+            return True
+
+    def _put_back(self, batch: list[dict[str, Any]]) -> None:
+        """Return an unwritten batch to the front, dropping the oldest past the limit."""
+        room = self._limit - len(self._results)
+        keep = batch[max(0, len(batch) - room) :] if room > 0 else []
+        self.dropped += len(batch) - len(keep)
+        self._results.extendleft(reversed(keep))
+
+    async def close(self) -> None:
+        await self.flush()
