@@ -1,0 +1,73 @@
+"""Helpers shared by tests that run the daemon and local target sites."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool],
+    timeout: float = 20.0,
+    every: float = 0.1,
+) -> T:
+    """Poll `probe` until `check` holds; fail with the last value after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(every)
+
+
+class TargetSite:
+    """A local website whose behaviour a test changes: `ok`, `500`, or stopped (refused)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.mode = "ok"
+        self.hits = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.hits += 1
+        if self.mode == "500":
+            return web.Response(status=500, text="Internal Server Error")
+        return web.Response(text="<h1>Welcome to Acme</h1>", content_type="text/html")
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def get_json(session: Any, url: str, **kwargs: Any) -> Any:
+    async with session.get(url, **kwargs) as response:
+        return await response.json()

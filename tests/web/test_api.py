@@ -1,0 +1,153 @@
+"""The admin API: auth, bad input, manual incidents and working them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from support import TargetSite, free_port
+from uptimeguard.app import running_daemon
+from uptimeguard.config import load_config_text
+from uptimeguard.settings import Settings
+
+TOKEN = "s3cret-admin-token"
+CHECKS = """
+calendars:
+  office: {{timezone: Europe/London, hours: {{mon-fri: "08:00-18:00"}}, holidays: england-and-wales}}
+plans:
+  standard:
+    calendar: office
+    severities:
+      mission_critical: {{response: 15m, resolution: 4h, clock: 24x7, out_of_hours: true}}
+      query: {{response: 8h, resolution: 10d}}
+    causes: {{down: mission_critical}}
+customers:
+  - id: acme
+    name: Acme Ltd
+    plan: standard
+    sites:
+      - {{id: www, url: "{url}"}}
+"""
+
+
+@pytest.fixture
+async def api(tmp_path: Path):
+    target = TargetSite()
+    await target.start()
+    config = load_config_text(CHECKS.format(url=target.url), path="checks.yaml")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+        listen=f"127.0.0.1:{free_port()}",
+        admin_token=TOKEN,
+    )
+    async with running_daemon(settings, config) as daemon:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession(
+            base_url=f"http://127.0.0.1:{daemon.port}", headers=headers
+        ) as http:
+            yield http
+    await target.stop()
+
+
+async def test_health_and_readiness(api: aiohttp.ClientSession):
+    async with api.get("/healthz") as response:
+        assert response.status == 200
+    async with api.get("/readyz") as response:
+        assert response.status == 200 and (await response.json())["ready"] is True
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic czNjcmV0", f"Bearer {TOKEN}x"])
+async def test_admin_routes_need_the_token(api: aiohttp.ClientSession, header: str | None):
+    headers = {"Authorization": header} if header else {"Authorization": ""}
+    for path in ("/api/v1/sites", "/api/v1/incidents", "/api/v1/incidents/1"):
+        async with api.get(path, headers=headers) as response:
+            assert response.status == 401, path
+            assert TOKEN not in await response.text()
+    async with api.post("/api/v1/incidents", json={}, headers=headers) as response:
+        assert response.status == 401
+
+
+async def test_sites_listed(api: aiohttp.ClientSession):
+    async with api.get("/api/v1/sites") as response:
+        body = await response.json()
+    (site,) = body["sites"]
+    assert site["customer"] == "acme" and site["id"] == "www"
+    assert site["state"] in ("unknown", "up")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"severity": "query", "summary": "x"}, "customer"),
+        ({"customer": "acme", "summary": "x"}, "severity"),
+        ({"customer": "acme", "severity": "query"}, "summary"),
+        ({"customer": "acme", "severity": "query", "summary": "x", "bogus": 1}, "bogus"),
+        ({"customer": "nobody", "severity": "query", "summary": "x"}, "customer"),
+        ({"customer": "acme", "severity": "urgent", "summary": "x"}, "severity"),
+        ({"customer": "acme", "site": "nope", "severity": "query", "summary": "x"}, "site"),
+        ({"customer": 5, "severity": "query", "summary": "x"}, "customer"),
+    ],
+)
+async def test_bad_bodies_get_400_naming_the_field(api, body, field):
+    async with api.post("/api/v1/incidents", json=body) as response:
+        assert response.status == 400
+        assert field in (await response.json())["error"]
+    async with api.get("/api/v1/incidents") as response:
+        assert (await response.json())["incidents"] == []
+
+
+async def test_garbage_bodies(api: aiohttp.ClientSession):
+    for data in (b"not json", b"[1,2]", b"", b"\xff\xfe"):
+        async with api.post("/api/v1/incidents", data=data) as response:
+            assert response.status == 400
+    async with api.post("/api/v1/incidents", data=b"x" * 200_000) as response:
+        assert response.status == 413
+
+
+async def test_unknown_ids_404(api: aiohttp.ClientSession):
+    for path in ("/api/v1/incidents/999", "/api/v1/incidents/abc"):
+        async with api.get(path) as response:
+            assert response.status == 404
+    async with api.post("/api/v1/incidents/999/ack", json={"by": "alice"}) as response:
+        assert response.status == 404
+
+
+async def test_manual_incident_worked_to_the_end(api: aiohttp.ClientSession):
+    body = {"customer": "acme", "site": "www", "severity": "query", "summary": "Cannot log in"}
+    async with api.post("/api/v1/incidents", json=body) as response:
+        assert response.status == 201
+        incident = await response.json()
+    assert incident["status"] == "open" and incident["source"] == "manual"
+    assert incident["sla"]["response_due"] is not None
+    number = incident["id"]
+
+    async with api.post("/api/v1/incidents", json=body) as response:
+        assert response.status == 400  # one open incident per site
+
+    async with api.post(f"/api/v1/incidents/{number}/ack", json={"by": "alice"}) as response:
+        assert (await response.json())["status"] == "acknowledged"
+    async with api.post(f"/api/v1/incidents/{number}/notes", json={"by": "alice"}) as response:
+        assert response.status == 400  # a note needs its text
+    async with api.post(
+        f"/api/v1/incidents/{number}/notes", json={"by": "alice", "note": "Looking at the logs"}
+    ) as response:
+        assert response.status == 201
+    async with api.post(
+        f"/api/v1/incidents/{number}/resolve", json={"by": "bob", "note": "Password reset"}
+    ) as response:
+        resolved = await response.json()
+    assert resolved["status"] == "resolved" and resolved["resolved_by"] == "bob"
+
+    async with api.get(f"/api/v1/incidents/{number}") as response:
+        detail = await response.json()
+    assert [e["kind"] for e in detail["timeline"]] == [
+        "opened", "acknowledged", "note", "resolved"
+    ]
+    async with api.get("/api/v1/incidents?status=resolved&customer=acme") as response:
+        assert [i["id"] for i in (await response.json())["incidents"]] == [number]
+    async with api.get("/api/v1/incidents?status=bogus") as response:
+        assert response.status == 400
+    async with api.post(f"/api/v1/incidents/{number}/ack", json={"by": "alice"}) as response:
+        assert response.status == 400  # already resolved

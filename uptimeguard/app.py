@@ -1,0 +1,177 @@
+"""Builds every component of the daemon and joins them to one AsyncExitStack.
+
+Start and stop are symmetric: each resource is entered on the stack as it is built, and the
+stack unwinds in reverse on SIGTERM/SIGINT, finishing in-flight probes and flushing queued
+results before the database goes away. SIGHUP reloads the checks file; an invalid file is
+refused with its errors logged, and the old configuration is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+
+from uptimeguard.clock import Clock, SystemClock
+from uptimeguard.config import ConfigError, load_config
+from uptimeguard.config.models import ChecksConfig
+from uptimeguard.housekeeping import Housekeeping
+from uptimeguard.incidents.service import IncidentService
+from uptimeguard.metrics import Metrics
+from uptimeguard.monitor.service import Monitor
+from uptimeguard.probe import Prober
+from uptimeguard.settings import Settings
+from uptimeguard.storage.database import make_engine, ping, upgrade_schema
+from uptimeguard.storage.repository import Store
+from uptimeguard.storage.writer import ResultWriter
+from uptimeguard.web.context import WebContext
+from uptimeguard.web.server import build_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Daemon:
+    """The running parts, for tests and the signal handlers."""
+
+    settings: Settings
+    config: ChecksConfig
+    store: Store
+    incidents: IncidentService
+    monitor: Monitor
+    writer: ResultWriter
+    housekeeping: Housekeeping
+    metrics: Metrics
+    port: int
+
+    def reload(self) -> bool:
+        """Reload the checks file; keep the old one when the new one is invalid."""
+        try:
+            config = load_config(self.settings.config)
+        except ConfigError as error:
+            log.error(
+                "reload refused, keeping the running configuration: %s",
+                "; ".join(str(p) for p in error.problems),
+            )
+            return False
+        self.config = config
+        self.incidents.use_config(config)
+        self.monitor.reload(config)
+        log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
+        return True
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@contextlib.asynccontextmanager
+async def running_daemon(
+    settings: Settings,
+    config: ChecksConfig,
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+) -> AsyncIterator[Daemon]:
+    """Everything started; leaving the block stops everything cleanly."""
+    clock = clock or SystemClock()
+    metrics = metrics or Metrics()
+    async with contextlib.AsyncExitStack() as stack:
+        engine = make_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        await upgrade_schema(engine)
+        store = Store(engine)
+
+        writer = ResultWriter(
+            store,
+            batch_size=settings.write_batch_size,
+            interval=settings.write_interval_seconds,
+            limit=settings.write_buffer_limit,
+        )
+        stack.push_async_callback(writer.close)
+        writer_task = asyncio.create_task(writer.run(), name="result-writer")
+        stack.push_async_callback(_cancel, writer_task)
+
+        prober = Prober(limit=settings.max_concurrent_probes)
+        await stack.enter_async_context(prober)
+
+        incidents = IncidentService(store, config)
+        housekeeping = Housekeeping(
+            store, incidents, metrics, clock, timedelta(days=settings.retention_days)
+        )
+        incidents.subscribe(housekeeping.on_incident)
+
+        monitor = Monitor(
+            config,
+            prober,
+            incidents,
+            writer,
+            store,
+            metrics,
+            clock,
+            concurrency=settings.max_concurrent_probes,
+        )
+        await monitor.start()
+        monitor_task = asyncio.create_task(monitor.run(), name="monitor")
+        stack.push_async_callback(_cancel, monitor_task)
+        housekeeping.start()
+        stack.callback(housekeeping.shutdown)
+
+        async def ready() -> bool:
+            return monitor.running and await ping(engine)
+
+        context = WebContext(
+            settings=settings,
+            store=store,
+            incidents=incidents,
+            monitor=monitor,
+            metrics=metrics,
+            clock=clock,
+            ready=ready,
+        )
+        runner = web.AppRunner(build_app(context), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        host, port = settings.listen_address
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_port = runner.addresses[0][1] if runner.addresses else port
+        log.info(
+            "uptimeguard on http://%s:%d: %d sites, database %s",
+            host,
+            bound_port,
+            len(monitor.sites),
+            engine.url.render_as_string(hide_password=True),
+        )
+        yield Daemon(
+            settings=settings,
+            config=config,
+            store=store,
+            incidents=incidents,
+            monitor=monitor,
+            writer=writer,
+            housekeeping=housekeeping,
+            metrics=metrics,
+            port=bound_port,
+        )
+
+
+async def serve(settings: Settings, config: ChecksConfig) -> None:
+    """`uptimeguard run`: run until SIGTERM or SIGINT; SIGHUP reloads the checks file."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    async with running_daemon(settings, config) as daemon:
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+        await stop.wait()
+        log.info("stopping: finishing in-flight probes and writing queued results")
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)

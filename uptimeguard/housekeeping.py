@@ -1,0 +1,132 @@
+"""Timed work that is not probing, on APScheduler 3.x with an in-memory job store.
+
+- SLA timers: a one-off job at each open incident's next deadline records the breach at that
+  moment; a sweep every 30 s catches anything a timer missed (a restart, a reload).
+- Gauges kept current from the database: open incidents, uptime ratios.
+- Pruning of raw probe results past the retention period.
+
+The job store is memory only: APScheduler's FAQ forbids sharing one between processes, and
+these jobs are rebuilt from the database at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from uptimeguard.clock import Clock
+from uptimeguard.incidents.service import IncidentChange, IncidentService
+from uptimeguard.metrics import Metrics
+from uptimeguard.storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+UPTIME_WINDOWS = {"1d": timedelta(days=1), "30d": timedelta(days=30)}
+
+
+class Housekeeping:
+    def __init__(
+        self,
+        store: Store,
+        incidents: IncidentService,
+        metrics: Metrics,
+        clock: Clock,
+        retention: timedelta,
+    ) -> None:
+        self._store = store
+        self._incidents = incidents
+        self._metrics = metrics
+        self._clock = clock
+        self._retention = retention
+        self.scheduler = AsyncIOScheduler(
+            timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": 300}
+        )
+        self._open_gauge_keys: set[tuple[str, str]] = set()
+
+    def start(self) -> None:
+        s = self.scheduler
+        s.add_job(self.check_breaches, "interval", seconds=30, id="sla-sweep")
+        s.add_job(self.refresh_incident_gauge, "interval", seconds=60, id="incident-gauge")
+        s.add_job(self.refresh_uptime, "interval", minutes=5, id="uptime")
+        s.add_job(self.prune, "interval", hours=6, id="prune")
+        s.start()
+        self._soon(self.check_breaches, "sla-sweep-now")
+        self._soon(self.refresh_incident_gauge, "incident-gauge-now")
+        self._soon(self.refresh_uptime, "uptime-now")
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _soon(self, job: Callable[[], Awaitable[object]], job_id: str) -> None:
+        self.scheduler.add_job(
+            job, "date", run_date=self._clock.now(), id=job_id, replace_existing=True
+        )
+
+    async def on_incident(self, change: IncidentChange) -> None:
+        """Listener: count, refresh gauges and set the incident's SLA timers."""
+        incident = change.incident
+        if change.kind == "opened":
+            self._metrics.incidents_opened.labels(
+                incident.customer, incident.severity, incident.cause
+            ).inc()
+        elif change.kind == "breached" and change.data is not None:
+            self._metrics.sla_breaches.labels(
+                incident.customer, incident.severity, change.data["target"]
+            ).inc()
+        if change.kind in ("opened", "upgraded", "acknowledged", "resolved"):
+            await self.refresh_incident_gauge()
+        for target in ("response_due", "resolution_due"):
+            due: datetime | None = getattr(incident, target)
+            job_id = f"breach-{incident.id}-{target}"
+            if incident.resolved_at is not None or due is None:
+                if self.scheduler.get_job(job_id) is not None:
+                    self.scheduler.remove_job(job_id)
+                continue
+            self.scheduler.add_job(
+                self.check_breaches, "date", run_date=due, id=job_id, replace_existing=True
+            )
+
+    async def check_breaches(self) -> None:
+        try:
+            await self._incidents.check_breaches(self._clock.now())
+        except Exception as error:
+            log.warning("SLA sweep failed: %s", error)
+
+    async def refresh_incident_gauge(self) -> None:
+        try:
+            rows = await self._store.incidents(unresolved=True, limit=100_000)
+        except Exception as error:
+            log.warning("cannot read open incidents: %s", error)
+            return
+        counts: dict[tuple[str, str], int] = {}
+        for row in rows:
+            counts[(row.customer, row.severity)] = counts.get((row.customer, row.severity), 0) + 1
+        gauge = self._metrics.incidents_open
+        for key in self._open_gauge_keys | set(counts):
+            gauge.labels(*key).set(counts.get(key, 0))
+        self._open_gauge_keys |= set(counts)
+
+    async def refresh_uptime(self) -> None:
+        now = self._clock.now()
+        for window, span in UPTIME_WINDOWS.items():
+            try:
+                counts = await self._store.uptime_counts(now - span)
+            except Exception as error:
+                log.warning("cannot compute uptime: %s", error)
+                return
+            for (customer, site), (good, total) in counts.items():
+                if total:
+                    self._metrics.uptime_ratio.labels(customer, site, window).set(good / total)
+
+    async def prune(self) -> None:
+        try:
+            removed = await self._store.prune_results(self._clock.now() - self._retention)
+        except Exception as error:
+            log.warning("pruning failed: %s", error)
+            return
+        if removed:
+            log.info("pruned %d probe results older than %s", removed, self._retention)

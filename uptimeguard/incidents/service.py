@@ -1,0 +1,344 @@
+"""The incident lifecycle: the only writer of incidents.
+
+The monitor reports confirmed failures and recoveries; people (API, CLI) acknowledge, resolve,
+annotate and open incidents by hand. Each change is one transaction that updates the incident
+and appends to its timeline, then the change is announced to listeners (paging, metrics).
+Deadlines come from the SLA engine; breaches are recorded here when the clock says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from uptimeguard.config.models import ChecksConfig, Plan
+from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.sla import SlaEngine
+from uptimeguard.sla.deadlines import Deadlines
+from uptimeguard.storage.models import IncidentRow
+from uptimeguard.storage.repository import NewEvent, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    """Announced after a change is stored. `kind`: opened, upgraded, acknowledged, resolved,
+    noted, breached."""
+
+    kind: str
+    incident: IncidentRow
+    at: datetime
+    data: dict[str, Any] | None = None
+
+
+Listener = Callable[[IncidentChange], Awaitable[None]]
+
+
+class IncidentService:
+    def __init__(self, store: Store, config: ChecksConfig) -> None:
+        self._store = store
+        self._listeners: list[Listener] = []
+        self._site_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.use_config(config)
+
+    def use_config(self, config: ChecksConfig) -> None:
+        """Switch to a reloaded checks file (open incidents keep their deadlines)."""
+        self.config = config
+        self.sla = SlaEngine(plans=config.plans, calendars=config.calendars)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def _announce(self, change: IncidentChange) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(change)
+            except Exception:
+                log.exception(
+                    "listener failed on %s of incident %s", change.kind, change.incident.id
+                )
+
+    def _lock(self, customer: str, site: str) -> asyncio.Lock:
+        return self._site_locks.setdefault((customer, site), asyncio.Lock())
+
+    def _plan(self, customer: str) -> Plan:
+        try:
+            return self.config.plan_for(customer)
+        except KeyError:
+            raise NotFound(f"unknown customer {customer!r}") from None
+
+    # -- from the monitor --------------------------------------------------------------------
+
+    async def site_failing(
+        self, customer: str, site: str, cause: str, now: datetime, detail: str = ""
+    ) -> IncidentRow | None:
+        """A confirmed failure: open an incident, or upgrade the open one if `cause` is worse.
+
+        Returns the incident, or None when the plan opens nothing for this cause.
+        """
+        plan = self._plan(customer)
+        severity = plan.causes.get(cause)
+        if severity is None:
+            return None
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None:
+                summary = f"{site} {cause.replace('_', ' ')}" + (f": {detail}" if detail else "")
+                return await self._open(
+                    plan,
+                    customer,
+                    site,
+                    severity,
+                    cause,
+                    summary,
+                    now,
+                    source="monitor",
+                    by="monitor",
+                )
+            if plan.rank(severity) < plan.rank(current.severity):
+                return await self._upgrade(plan, current, severity, cause, now, detail)
+            return current
+
+    async def site_recovered(self, customer: str, site: str, now: datetime) -> IncidentRow | None:
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None or current.source != "monitor":
+                return None
+            return await self._resolve(current, "monitor", now, "site recovered")
+
+    # -- from people -------------------------------------------------------------------------
+
+    async def open_manual(
+        self,
+        customer: str,
+        site: str | None,
+        severity: str,
+        summary: str,
+        now: datetime,
+        by: str = "api",
+    ) -> IncidentRow:
+        plan = self._plan(customer)
+        try:
+            plan.severity(severity)
+        except KeyError:
+            names = ", ".join(s.name for s in plan.severities)
+            raise IncidentError(
+                f"unknown severity {severity!r} for plan {plan.id}; expected one of: {names}"
+            ) from None
+        if site is not None and site not in {s.id for s in self.config.customer(customer).sites}:
+            raise IncidentError(f"unknown site {site!r} for customer {customer!r}")
+        if site is None:
+            return await self._open(
+                plan, customer, None, severity, "manual", summary, now, source="manual", by=by
+            )
+        async with self._lock(customer, site):
+            if await self._store.open_incident_for_site(customer, site) is not None:
+                raise IncidentError(f"site {customer}/{site} already has an open incident")
+            return await self._open(
+                plan, customer, site, severity, "manual", summary, now, source="manual", by=by
+            )
+
+    async def acknowledge(
+        self, incident_id: int, by: str, now: datetime, note: str | None = None
+    ) -> IncidentRow:
+        incident = await self._get(incident_id)
+        if incident.resolved_at is not None:
+            raise IncidentError(f"incident {incident_id} is already resolved")
+        if incident.acknowledged_at is not None:
+            return incident
+        await self._record_breaches(incident, now)
+        events = [NewEvent("acknowledged", now, note or f"acknowledged by {by}", by)]
+        updated = await self._store.update_incident(
+            incident_id,
+            {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by": by},
+            events,
+            only_if={"acknowledged_at": None, "resolved_at": None},
+        )
+        if updated is None:  # somebody else got there first
+            return await self._get(incident_id)
+        await self._announce(IncidentChange("acknowledged", updated, now))
+        return updated
+
+    async def resolve(
+        self, incident_id: int, by: str, now: datetime, note: str | None = None
+    ) -> IncidentRow:
+        incident = await self._get(incident_id)
+        if incident.resolved_at is not None:
+            return incident
+        return await self._resolve(incident, by, now, note or f"resolved by {by}")
+
+    async def add_note(self, incident_id: int, by: str, note: str, now: datetime) -> IncidentRow:
+        incident = await self._get(incident_id)
+        await self._store.add_event(incident_id, NewEvent("note", now, note, by))
+        await self._announce(IncidentChange("noted", incident, now, {"note": note}))
+        return incident
+
+    async def record_event(self, incident_id: int, event: NewEvent) -> None:
+        """Append a timeline entry written by another component (a page, a delivery status)."""
+        await self._store.add_event(incident_id, event)
+
+    # -- the SLA clock -----------------------------------------------------------------------
+
+    async def check_breaches(self, now: datetime) -> list[IncidentChange]:
+        """Record every deadline passed by `now` that is not yet recorded; each once."""
+        changes: list[IncidentChange] = []
+        for incident in await self._store.incidents(unresolved=True, limit=100_000):
+            changes.extend(await self._record_breaches(incident, now))
+        return changes
+
+    async def _record_breaches(self, incident: IncidentRow, now: datetime) -> list[IncidentChange]:
+        recorded = [
+            target
+            for target in ("response", "resolution")
+            if getattr(incident, f"{target}_breached_at") is not None
+        ]
+        found = self.sla.breaches(
+            _deadlines_of(incident), incident.acknowledged_at, incident.resolved_at, now, recorded
+        )
+        changes = []
+        for breach in found:
+            column = f"{breach.target}_breached_at"
+            updated = await self._store.update_incident(
+                incident.id,
+                {column: breach.at},
+                [
+                    NewEvent(
+                        "breach",
+                        breach.at,
+                        f"{breach.target} target missed (due {breach.at.isoformat()})",
+                        data={"target": breach.target},
+                    )
+                ],
+                only_if={column: None},
+            )
+            if updated is None:  # recorded by another writer meanwhile
+                continue
+            change = IncidentChange("breached", updated, now, {"target": breach.target})
+            await self._announce(change)
+            changes.append(change)
+        return changes
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _get(self, incident_id: int) -> IncidentRow:
+        incident = await self._store.incident(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        return incident
+
+    async def _open(
+        self,
+        plan: Plan,
+        customer: str,
+        site: str | None,
+        severity: str,
+        cause: str,
+        summary: str,
+        now: datetime,
+        source: str,
+        by: str,
+    ) -> IncidentRow:
+        deadlines = self.sla.deadlines(plan.id, severity, now)
+        fields = {
+            "customer": customer,
+            "site": site,
+            "plan": plan.id,
+            "severity": severity,
+            "cause": cause,
+            "status": "open",
+            "source": source,
+            "summary": summary,
+            "opened_at": now,
+            "held_over": deadlines.held_over,
+            "clock_starts_at": deadlines.clock_starts,
+            "response_due": deadlines.response_due,
+            "resolution_due": deadlines.resolution_due,
+        }
+        message = f"opened as {severity} ({cause})"
+        if deadlines.held_over:
+            message += (
+                f"; held over: out of hours, clock starts {deadlines.clock_starts.isoformat()}"
+            )
+        event = NewEvent(
+            "opened", now, message, by, {"severity": severity, "cause": cause, "summary": summary}
+        )
+        try:
+            incident = await self._store.create_incident(fields, event)
+        except IntegrityError:  # another writer opened one for this site a moment ago
+            existing = await self._store.open_incident_for_site(customer, site or "")
+            if existing is None:
+                raise
+            return existing
+        log.info("incident %s opened: %s/%s %s (%s)", incident.id, customer, site, severity, cause)
+        await self._announce(IncidentChange("opened", incident, now))
+        return incident
+
+    async def _upgrade(
+        self,
+        plan: Plan,
+        incident: IncidentRow,
+        severity: str,
+        cause: str,
+        now: datetime,
+        detail: str,
+    ) -> IncidentRow:
+        new = self.sla.upgrade(plan.id, _deadlines_of(incident), severity, now)
+        changes: dict[str, Any] = {
+            "severity": severity,
+            "cause": cause,
+            "response_due": new.response_due,
+            "resolution_due": new.resolution_due,
+            "held_over": new.held_over,
+            "clock_starts_at": new.clock_starts,
+        }
+        message = f"upgraded from {incident.severity} to {severity} ({cause})"
+        if detail:
+            message += f": {detail}"
+        event = NewEvent(
+            "upgraded",
+            now,
+            message,
+            "monitor",
+            {"from": incident.severity, "to": severity, "cause": cause},
+        )
+        updated = await self._store.update_incident(incident.id, changes, [event])
+        assert updated is not None
+        log.info("incident %s upgraded to %s (%s)", incident.id, severity, cause)
+        await self._announce(IncidentChange("upgraded", updated, now, {"from": incident.severity}))
+        return updated
+
+    async def _resolve(
+        self, incident: IncidentRow, by: str, now: datetime, note: str
+    ) -> IncidentRow:
+        # A deadline that passed before this resolution is a breach even if no timer saw it.
+        await self._record_breaches(incident, now)
+        updated = await self._store.update_incident(
+            incident.id,
+            {"status": "resolved", "resolved_at": now, "resolved_by": by},
+            [NewEvent("resolved", now, note, by)],
+            only_if={"resolved_at": None},
+        )
+        if updated is None:
+            return await self._get(incident.id)
+        log.info("incident %s resolved by %s", incident.id, by)
+        await self._announce(IncidentChange("resolved", updated, now))
+        return updated
+
+
+def _deadlines_of(incident: IncidentRow) -> Deadlines:
+    """The SLA engine's view of a stored incident's deadlines."""
+    return Deadlines(
+        severity=incident.severity,
+        opened_at=incident.opened_at,
+        clock_starts=incident.clock_starts_at or incident.opened_at,
+        response_due=incident.response_due,
+        resolution_due=incident.resolution_due,
+        held_over=incident.held_over,
+    )

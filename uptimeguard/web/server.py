@@ -1,0 +1,35 @@
+"""The aiohttp application: health, readiness, metrics, the admin API, public pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
+
+from uptimeguard.web import api
+from uptimeguard.web.auth import admin_auth
+from uptimeguard.web.context import CONTEXT, WebContext
+from uptimeguard.web.errors import error_middleware
+
+# Bodies we accept are small JSON objects and Twilio form posts.
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ready = await request.app[CONTEXT].ready()
+    return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+
+def build_app(context: WebContext) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, admin_auth], client_max_size=MAX_BODY_BYTES
+    )
+    app[CONTEXT] = context
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", make_aiohttp_handler(context.metrics.registry))
+    api.add_routes(app)
+    return app
