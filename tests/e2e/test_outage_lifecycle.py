@@ -7,8 +7,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
 from support import TargetSite, eventually, free_port, get_json
+
 from uptimeguard.app import running_daemon
 from uptimeguard.config import load_config_text
 from uptimeguard.settings import Settings
