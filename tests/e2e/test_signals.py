@@ -95,7 +95,7 @@ def sites(base: str) -> list[str]:
 
 
 def test_sighup_reloads_and_refuses_a_bad_file(daemon):
-    process, base, config, port, tmp_path, log = daemon
+    process, base, config, port, _tmp_path, log = daemon
     assert sites(base) == ["one"]
     config.write_text(checks(port, ["one", "two"]))
     process.send_signal(signal.SIGHUP)
@@ -111,7 +111,7 @@ def test_sighup_reloads_and_refuses_a_bad_file(daemon):
 
 
 def test_sigterm_stops_cleanly_and_keeps_results(daemon):
-    process, base, config, port, tmp_path, log = daemon
+    process, base, _config, _port, tmp_path, log = daemon
     database = tmp_path / "d.db"
 
     def probed() -> bool:

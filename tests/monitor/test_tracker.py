@@ -37,7 +37,7 @@ def test_outcomes_map_to_causes():
 
 
 def test_new_cause_while_down_needs_confirming_too():
-    state, verdicts = run(["http_5xx", "http_5xx", "refused", "timeout"])
+    _state, verdicts = run(["http_5xx", "http_5xx", "refused", "timeout"])
     assert [v.failing for v in verdicts] == [None, "http_5xx", None, "down"]
 
 

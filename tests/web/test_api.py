@@ -6,8 +6,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
 from support import TargetSite, free_port
+
 from uptimeguard.app import running_daemon
 from uptimeguard.config import load_config_text
 from uptimeguard.settings import Settings
@@ -15,7 +15,10 @@ from uptimeguard.settings import Settings
 TOKEN = "s3cret-admin-token"
 CHECKS = """
 calendars:
-  office: {{timezone: Europe/London, hours: {{mon-fri: "08:00-18:00"}}, holidays: england-and-wales}}
+  office:
+    timezone: Europe/London
+    hours: {{mon-fri: "08:00-18:00"}}
+    holidays: england-and-wales
 plans:
   standard:
     calendar: office
