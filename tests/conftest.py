@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from uptimeguard.storage.database import make_engine, upgrade_schema
-from uptimeguard.storage.models import Base
 from uptimeguard.storage.repository import Store
 
 PG_URL = os.environ.get("UPTIMEGUARD_TEST_DATABASE_URL", "")
@@ -44,22 +44,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
     return PG_URL
 
 
-async def reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    await engine.dispose()
-
-
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
+    """A migrated, empty database. On PostgreSQL each test gets a schema of its own, so tests
+    (and people running them side by side) never see each other's rows."""
+    schema = None
+    kwargs: dict = {}
     if database_url.startswith("postgresql"):
-        await reset_postgres(database_url)
-    engine = make_engine(database_url)
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(database_url)
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+    engine = make_engine(database_url, **kwargs)
     await upgrade_schema(engine)
     store = Store(engine)
     yield store
     # Every connection must be back in the pool: nothing a test did leaked one.
     assert engine.pool.checkedout() == 0
     await engine.dispose()
+    if schema is not None:
+        admin = make_engine(database_url)
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
