@@ -2,9 +2,7 @@ from datetime import timedelta
 
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
 
-RULES = Rules(
-    interval=timedelta(minutes=5), recheck=timedelta(seconds=30), confirm=2, recover=2
-)
+RULES = Rules(interval=timedelta(minutes=5), recheck=timedelta(seconds=30), confirm=2, recover=2)
 
 
 def run(outcomes: list[str], state: TrackerState | None = None):

@@ -41,6 +41,9 @@ class SiteLive:
     last_checked_at: datetime | None = None
     last_outcome: str | None = None
     last_status_code: int | None = None
+    # An incident change that could not be stored (the database was away): retried at the
+    # next probe, so an outage or a recovery seen during a database outage is not lost.
+    unsaved: tuple[str, str | None] | None = None
 
 
 class Monitor:
@@ -136,20 +139,38 @@ class Monitor:
         maintenance = in_maintenance(ref.site.maintenance, live.timezone, started_at)
         verdict = judge(live.tracker, result.outcome, live.rules)
         self._remember(live, result, started_at, maintenance)
-        try:
-            if verdict.failing is not None and not maintenance:
-                await self._incidents.site_failing(
-                    ref.customer.id, ref.site.id, verdict.failing, now, result.error or ""
-                )
-            elif verdict.recovered:
-                await self._incidents.site_recovered(ref.customer.id, ref.site.id, now)
-        except Exception:
-            log.exception("incident update failed for %s/%s", *ref.key)
+        change: tuple[str, str | None] | None = None
+        if verdict.failing is not None and not maintenance:
+            change = ("failing", verdict.failing)
+        elif verdict.recovered:
+            change = ("recovered", None)
+        elif live.unsaved is not None and live.unsaved[0] == _direction(live.tracker.state):
+            change = live.unsaved
+        if change is not None:
+            await self._tell_incidents(live, change, now, result.error or "")
         if verdict.next_in >= live.rules.interval:
             # Keep the site's phase: the next run is a whole interval after this one was due.
             next_due = due + live.rules.interval.total_seconds()
             return max(next_due, loop.time())
         return loop.time() + verdict.next_in.total_seconds()
+
+    async def _tell_incidents(
+        self, live: SiteLive, change: tuple[str, str | None], now: datetime, detail: str
+    ) -> None:
+        customer, site = live.ref.key
+        try:
+            if change[0] == "failing" and change[1] is not None:
+                await self._incidents.site_failing(customer, site, change[1], now, detail)
+            else:
+                await self._incidents.site_recovered(customer, site, now)
+        except Exception as error:
+            if live.unsaved is None:
+                log.warning(
+                    "cannot record %s for %s/%s (%s); will retry", change[0], customer, site, error
+                )
+            live.unsaved = change
+        else:
+            live.unsaved = None
 
     def _remember(
         self, live: SiteLive, result: ProbeResult, at: datetime, maintenance: bool
@@ -191,3 +212,8 @@ class Monitor:
                 "tls_expires_at": result.tls_expires_at,
             },
         )
+
+
+def _direction(state: str) -> str:
+    """Which kind of unsaved change still applies to a site in `state`."""
+    return "failing" if state == "down" else "recovered"

@@ -1,0 +1,135 @@
+"""The monitor with fakes at its edges: what it tells incidents, and retries when it cannot."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry
+
+from uptimeguard.config import load_config_text
+from uptimeguard.metrics import Metrics
+from uptimeguard.monitor.service import Monitor
+from uptimeguard.probe import ProbeResult
+
+CHECKS = """
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+plans:
+  p:
+    calendar: always
+    severities: {bug_fix: {response: 2h, resolution: 1d}}
+    causes: {down: bug_fix}
+customers:
+  - id: acme
+    name: Acme
+    plan: p
+    sites:
+      - id: www
+        url: "http://127.0.0.1:9/"
+        maintenance: [{from: "2026-11-24T12:00", to: "2026-11-24T13:00"}]
+"""
+KEY = ("acme", "www")
+
+
+class ScriptedProber:
+    def __init__(self, outcomes: list[str]) -> None:
+        self.outcomes = outcomes
+
+    async def probe(self, url, *, method, timeout, expect, started_at):  # type: ignore[no-untyped-def]
+        return ProbeResult(
+            url=url,
+            outcome=self.outcomes.pop(0),
+            status_code=None,
+            error="scripted",
+            started_at=started_at,
+            total=0.01,
+        )
+
+
+class FlakyIncidents:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[tuple] = []
+
+    async def site_failing(self, customer, site, cause, now, detail=""):  # type: ignore[no-untyped-def]
+        return self._call(("failing", cause))
+
+    async def site_recovered(self, customer, site, now):  # type: ignore[no-untyped-def]
+        return self._call(("recovered",))
+
+    def _call(self, what: tuple) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("database unreachable")
+        self.calls.append(what)
+
+
+class ListWriter:
+    def __init__(self) -> None:
+        self.results: list[dict] = []
+
+    def add(self, result: dict, state: dict) -> None:
+        self.results.append(result)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+async def make_monitor(outcomes: list[str], incidents, clock) -> tuple[Monitor, ListWriter]:  # type: ignore[no-untyped-def]
+    writer = ListWriter()
+    monitor = Monitor(
+        load_config_text(CHECKS),
+        ScriptedProber(outcomes),
+        incidents,
+        writer,  # type: ignore[arg-type]
+        store=None,
+        metrics=Metrics(CollectorRegistry(), process=False),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    monitor._apply(monitor.config, {})
+    return monitor, writer
+
+
+async def run(monitor: Monitor, count: int) -> None:
+    loop = asyncio.get_running_loop()
+    for _ in range(count):
+        await monitor.probe_site(KEY, loop.time())
+
+
+async def test_change_lost_to_a_database_outage_is_retried():
+    incidents = FlakyIncidents(failures=2)
+    clock = Clock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    monitor, _ = await make_monitor(["refused"] * 4 + ["up"] * 3, incidents, clock)
+    await run(monitor, 4)
+    # Probes 2 and 3 were confirmed failures the database did not take; probe 4 got through.
+    assert incidents.calls == [("failing", "down")]
+    incidents.failures = 1
+    await run(monitor, 3)
+    # The recovery failed once and was retried at the next good probe.
+    assert incidents.calls[-1] == ("recovered",)
+
+
+async def test_no_incident_in_maintenance_but_results_are_kept():
+    incidents = FlakyIncidents(failures=0)
+    clock = Clock(datetime(2026, 11, 24, 12, 30, tzinfo=UTC))
+    monitor, writer = await make_monitor(["refused"] * 3, incidents, clock)
+    await run(monitor, 3)
+    assert incidents.calls == []
+    assert [r["in_maintenance"] for r in writer.results] == [True] * 3
+    assert monitor.sites[KEY].tracker.state == "down"
+
+
+async def test_next_probe_keeps_phase_or_rechecks():
+    incidents = FlakyIncidents(failures=0)
+    clock = Clock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    monitor, _ = await make_monitor(["up", "refused"], incidents, clock)
+    due = asyncio.get_running_loop().time()
+    assert await monitor.probe_site(KEY, due) == due + 300.0
+    recheck = await monitor.probe_site(KEY, due)
+    assert 29.0 < recheck - asyncio.get_running_loop().time() <= 30.0
