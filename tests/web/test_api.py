@@ -145,9 +145,7 @@ async def test_manual_incident_worked_to_the_end(api: aiohttp.ClientSession):
 
     async with api.get(f"/api/v1/incidents/{number}") as response:
         detail = await response.json()
-    assert [e["kind"] for e in detail["timeline"]] == [
-        "opened", "acknowledged", "note", "resolved"
-    ]
+    assert [e["kind"] for e in detail["timeline"]] == ["opened", "acknowledged", "note", "resolved"]
     async with api.get("/api/v1/incidents?status=resolved&customer=acme") as response:
         assert [i["id"] for i in (await response.json())["incidents"]] == [number]
     async with api.get("/api/v1/incidents?status=bogus") as response:

@@ -59,7 +59,16 @@ def incident_id(request: web.Request) -> int:
     return int(text)
 
 
+def check_query(request: web.Request, allowed: tuple[str, ...] = ()) -> None:
+    """Refuse query parameters the route does not take, so a typo is not silently ignored."""
+    for name in request.query:
+        if name not in allowed:
+            expected = f"; expected: {', '.join(allowed)}" if allowed else ""
+            raise BadRequest(f"unknown query parameter {name!r}{expected}")
+
+
 async def list_sites(request: web.Request) -> web.Response:
+    check_query(request)
     context = request.app[CONTEXT]
     open_ids = {
         (row.customer, row.site): row.id
@@ -83,6 +92,7 @@ async def list_sites(request: web.Request) -> web.Response:
 
 
 async def list_incidents(request: web.Request) -> web.Response:
+    check_query(request, ("status", "customer"))
     context = request.app[CONTEXT]
     status = request.query.get("status")
     if status is not None and status not in INCIDENT_STATUSES:

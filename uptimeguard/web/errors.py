@@ -33,7 +33,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(413, "request body too large")
     except web.HTTPException as error:
         if error.status >= 400 and request.path.startswith(("/api/", "/twilio/")):
-            return json_error(error.status, error.reason)
+            # Keep the headers aiohttp set (e.g. `Allow` on a 405).
+            kept = {k: v for k, v in error.headers.items() if k.lower() != "content-type"}
+            return json_error(error.status, error.reason, kept)
         raise
     except json.JSONDecodeError:
         return json_error(400, "body is not valid JSON")

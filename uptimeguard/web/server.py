@@ -9,6 +9,7 @@ from uptimeguard.web import api
 from uptimeguard.web.auth import admin_auth
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
+from uptimeguard.web.openapi import openapi_document
 
 # Bodies we accept are small JSON objects and Twilio form posts.
 MAX_BODY_BYTES = 64 * 1024
@@ -31,5 +32,6 @@ def build_app(context: WebContext) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", make_aiohttp_handler(context.metrics.registry))
+    app.router.add_get("/api/v1/openapi.json", openapi_document)
     api.add_routes(app)
     return app
