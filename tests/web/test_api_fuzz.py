@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from support import free_port
+
 from uptimeguard.web.openapi import DOCUMENT
 
 TOKEN = "fuzz-token-0123456789"
