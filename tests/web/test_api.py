@@ -105,7 +105,7 @@ async def test_garbage_bodies(api: aiohttp.ClientSession):
     for data in (b"not json", b"[1,2]", b"", b"\xff\xfe"):
         async with api.post("/api/v1/incidents", data=data) as response:
             assert response.status == 400
-    async with api.post("/api/v1/incidents", data=b"x" * 200_000) as response:
+    async with api.post("/api/v1/incidents", data=b"x" * 300_000) as response:
         assert response.status == 413
 
 
@@ -145,7 +145,11 @@ async def test_manual_incident_worked_to_the_end(api: aiohttp.ClientSession):
 
     async with api.get(f"/api/v1/incidents/{number}") as response:
         detail = await response.json()
-    assert [e["kind"] for e in detail["timeline"]] == ["opened", "acknowledged", "note", "resolved"]
+    worked = {"opened", "acknowledged", "note", "resolved"}
+    # Paging adds its own entries (who was told); the work done here is in order among them.
+    assert [e["kind"] for e in detail["timeline"] if e["kind"] in worked] == [
+        "opened", "acknowledged", "note", "resolved"
+    ]
     async with api.get("/api/v1/incidents?status=resolved&customer=acme") as response:
         assert [i["id"] for i in (await response.json())["incidents"]] == [number]
     async with api.get("/api/v1/incidents?status=bogus") as response:

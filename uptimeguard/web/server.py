@@ -5,14 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from uptimeguard.web import api
+from uptimeguard.web import api, twilio_routes
 from uptimeguard.web.auth import admin_auth
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
 from uptimeguard.web.openapi import openapi_document
 
-# Bodies we accept are small JSON objects and Twilio form posts.
-MAX_BODY_BYTES = 64 * 1024
+# Bodies we accept are small JSON objects and Twilio form posts; the largest legitimate one (a
+# 10,000-character note, every character JSON-escaped) stays well under this.
+MAX_BODY_BYTES = 256 * 1024
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -34,4 +35,5 @@ def build_app(context: WebContext) -> web.Application:
     app.router.add_get("/metrics", make_aiohttp_handler(context.metrics.registry))
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     api.add_routes(app)
+    twilio_routes.add_routes(app)
     return app
