@@ -25,6 +25,7 @@ from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.monitor.service import Monitor
+from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.settings import Settings
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
@@ -49,6 +50,7 @@ class Daemon:
     housekeeping: Housekeeping
     metrics: Metrics
     port: int
+    paging: PagingService | None = None
 
     def reload(self) -> bool:
         """Reload the checks file; keep the old one when the new one is invalid."""
@@ -63,6 +65,7 @@ class Daemon:
         self.config = config
         self.incidents.use_config(config)
         self.monitor.reload(config)
+        self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
 
@@ -107,6 +110,9 @@ async def running_daemon(
             store, incidents, metrics, clock, timedelta(days=settings.retention_days)
         )
         incidents.subscribe(housekeeping.on_incident)
+        paging = await stack.enter_async_context(
+            paging_service(settings, store, incidents, metrics, clock)
+        )
 
         monitor = Monitor(
             config,
@@ -123,6 +129,8 @@ async def running_daemon(
         stack.push_async_callback(_cancel, monitor_task)
         housekeeping.start()
         stack.callback(housekeeping.shutdown)
+        # On the way out the page being sent finishes (and is recorded) before the stop.
+        await stack.enter_async_context(paging.running())
 
         async def ready() -> bool:
             return monitor.running and await ping(engine)
@@ -135,6 +143,7 @@ async def running_daemon(
             metrics=metrics,
             clock=clock,
             ready=ready,
+            paging=paging,
         )
         runner = web.AppRunner(build_app(context), access_log=None)
         await runner.setup()
@@ -160,6 +169,7 @@ async def running_daemon(
             housekeeping=housekeeping,
             metrics=metrics,
             port=bound_port,
+            paging=paging,
         )
 
 

@@ -107,6 +107,26 @@ def _incident_command(args: argparse.Namespace) -> int:
     return asyncio.run(run_incident_command(settings, config, args))
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from uptimeguard.report import ReportError, report_text
+
+    settings = _settings(args)
+    config = _config(settings)
+    setup_logging(settings, quiet=True)
+    try:
+        text = asyncio.run(report_text(settings, config, args.customer, args.month, args.format))
+    except ReportError as error:
+        raise UsageError(str(error)) from None
+    except (OSError, SQLAlchemyError) as error:
+        first = (str(error).splitlines() or [type(error).__name__])[0]
+        print(f"uptimeguard: error: cannot read the database: {first}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from uptimeguard.storage.database import make_engine, upgrade_schema
 
@@ -178,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (ack, resolve):
         command.add_argument("id", type=int)
         command.add_argument("--by", default="cli", help="who is doing it (default: cli)")
+
+    report = add("report", cmd_report, "the month's SLA report for one customer")
+    report.add_argument("--customer", required=True, help="customer id")
+    report.add_argument("--month", required=True, help="YYYY-MM (UTC)")
+    report.add_argument(
+        "--format", choices=("text", "json", "csv", "html"), default="text", help="default: text"
+    )
+    with_config(report)
+    with_database(report)
 
     db = commands.add_parser("db", help="database").add_subparsers(
         dest="db_command", required=True, parser_class=_Parser

@@ -3,7 +3,9 @@
 - SLA timers: a one-off job at each open incident's next deadline records the breach at that
   moment; a sweep every 30 s catches anything a timer missed (a restart, a reload).
 - Gauges kept current from the database: open incidents, uptime ratios.
-- Pruning of raw probe results past the retention period.
+- Daily uptime rollups (`uptimeguard.status.rollup_job`): completed days once, today every
+  few minutes, so the status page and the SLA report never scan raw results.
+- Pruning of raw probe results past the retention period, never past what is rolled up.
 
 The job store is memory only: APScheduler's FAQ forbids sharing one between processes, and
 these jobs are rebuilt from the database at start.
@@ -18,8 +20,10 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from uptimeguard.clock import Clock
+from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
+from uptimeguard.status.rollup_job import roll_up
 from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -45,17 +49,23 @@ class Housekeeping:
             timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": 300}
         )
         self._open_gauge_keys: set[tuple[str, str]] = set()
+        self._config: ChecksConfig | None = None
+        # Every configured site is rolled up to at least this instant (None: not yet).
+        self.rollup_frontier: datetime | None = None
 
     def start(self) -> None:
+        self.sync_config()
         s = self.scheduler
         s.add_job(self.check_breaches, "interval", seconds=30, id="sla-sweep")
         s.add_job(self.refresh_incident_gauge, "interval", seconds=60, id="incident-gauge")
         s.add_job(self.refresh_uptime, "interval", minutes=5, id="uptime")
+        s.add_job(self.roll_up, "interval", minutes=5, id="rollups")
         s.add_job(self.prune, "interval", hours=6, id="prune")
         s.start()
         self._soon(self.check_breaches, "sla-sweep-now")
         self._soon(self.refresh_incident_gauge, "incident-gauge-now")
         self._soon(self.refresh_uptime, "uptime-now")
+        self._soon(self.roll_up, "rollups-now")
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -65,6 +75,23 @@ class Housekeeping:
         self.scheduler.add_job(
             job, "date", run_date=self._clock.now(), id=job_id, replace_existing=True
         )
+
+    def sync_config(self) -> None:
+        """Follow a reloaded checks file: zeros for new label sets, no series for removed sites.
+
+        Called at start and before each gauge refresh; it does nothing while the file is the
+        same.
+        """
+        config = self._incidents.config
+        if config is self._config:
+            return
+        self._config = config
+        self._metrics.use_config(config)
+        self._open_gauge_keys |= {
+            (customer.id, severity.name)
+            for customer in config.customers
+            for severity in config.plans[customer.plan].severities
+        }
 
     async def on_incident(self, change: IncidentChange) -> None:
         """Listener: count, refresh gauges and set the incident's SLA timers."""
@@ -79,10 +106,16 @@ class Housekeeping:
             ).inc()
         if change.kind in ("opened", "upgraded", "acknowledged", "resolved"):
             await self.refresh_incident_gauge()
+        # A target met or already breached needs no timer; re-adding one whose moment has
+        # passed would only run the sweep again for nothing.
+        settled = {
+            "response_due": incident.acknowledged_at or incident.response_breached_at,
+            "resolution_due": incident.resolution_breached_at,
+        }
         for target in ("response_due", "resolution_due"):
             due: datetime | None = getattr(incident, target)
             job_id = f"breach-{incident.id}-{target}"
-            if incident.resolved_at is not None or due is None:
+            if incident.resolved_at is not None or due is None or settled[target] is not None:
                 if self.scheduler.get_job(job_id) is not None:
                     self.scheduler.remove_job(job_id)
                 continue
@@ -97,6 +130,7 @@ class Housekeeping:
             log.warning("SLA sweep failed: %s", error)
 
     async def refresh_incident_gauge(self) -> None:
+        self.sync_config()
         try:
             rows = await self._store.incidents(unresolved=True, limit=100_000)
         except Exception as error:
@@ -111,6 +145,9 @@ class Housekeeping:
         self._open_gauge_keys |= set(counts)
 
     async def refresh_uptime(self) -> None:
+        """Set the ratio of each configured site that has results in the window."""
+        self.sync_config()
+        configured = {ref.key for ref in self._incidents.config.site_refs()}
         now = self._clock.now()
         for window, span in UPTIME_WINDOWS.items():
             try:
@@ -119,12 +156,24 @@ class Housekeeping:
                 log.warning("cannot compute uptime: %s", error)
                 return
             for (customer, site), (good, total) in counts.items():
-                if total:
+                if total and (customer, site) in configured:
                     self._metrics.uptime_ratio.labels(customer, site, window).set(good / total)
 
-    async def prune(self) -> None:
+    async def roll_up(self) -> None:
         try:
-            removed = await self._store.prune_results(self._clock.now() - self._retention)
+            run = await roll_up(self._store, self._incidents.config, self._clock.now())
+        except Exception as error:
+            log.warning("daily rollup failed: %s", error)
+            return
+        self.rollup_frontier = run.frontier
+
+    async def prune(self) -> None:
+        """Delete raw results past the retention period that the rollups already hold."""
+        cutoff = self._clock.now() - self._retention
+        if self.rollup_frontier is None:
+            return
+        try:
+            removed = await self._store.prune_results(min(cutoff, self.rollup_frontier))
         except Exception as error:
             log.warning("pruning failed: %s", error)
             return

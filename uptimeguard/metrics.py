@@ -6,14 +6,28 @@ never an incident id or a URL.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from uptimeguard.config.models import CHANNELS, OUTCOMES
+
+if TYPE_CHECKING:
+    from uptimeguard.config.models import ChecksConfig
+
 PROBE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+# Fine below a second so p50/p99 can be read off; 1.0 is a bound (the p99 goal is under 1 s).
+LAG_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0,
+    2.0, 5.0, 10.0, 30.0,
+)  # fmt: skip
 ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
+PAGE_RESULTS = ("sent", "delivered", "failed", "no_answer")
+SLA_TARGETS = ("response", "resolution")
+UPTIME_WINDOWS = ("1d", "30d")
 
 
 class Metrics:
@@ -91,3 +105,35 @@ class Metrics:
             buckets=LAG_BUCKETS,
             registry=r,
         )
+        for channel in CHANNELS:
+            for result in PAGE_RESULTS:
+                self.pages.labels(channel, result)
+        self._sites: set[tuple[str, str]] = set()
+
+    def use_config(self, config: ChecksConfig) -> None:
+        """Start at zero every bounded label set the checks file implies; forget removed sites.
+
+        A counter series that first appears at 1 is invisible to `increase()` and `rate()`, so
+        without these zeros a dashboard would miss the first incident or breach of a customer.
+        Series of sites no longer in the file are removed, so "sites down now" stays true
+        after a reload.
+        """
+        for customer in config.customers:
+            plan = config.plans[customer.plan]
+            for severity in plan.severities:
+                self.incidents_open.labels(customer.id, severity.name)
+                self.incidents_opened.labels(customer.id, severity.name, "manual")
+                for target in SLA_TARGETS:
+                    self.sla_breaches.labels(customer.id, severity.name, target)
+            for cause, severity_name in plan.causes.items():
+                self.incidents_opened.labels(customer.id, severity_name, cause)
+        sites = {ref.key for ref in config.site_refs()}
+        for customer_id, site in self._sites - sites:
+            for metric in (self.probe_duration, self.site_up, self.site_http_status):
+                metric.remove(customer_id, site)
+            self.tls_expiry.remove(customer_id, site)
+            for outcome in OUTCOMES:
+                self.probes_total.remove(customer_id, site, outcome)
+            for window in UPTIME_WINDOWS:
+                self.uptime_ratio.remove(customer_id, site, window)
+        self._sites = sites

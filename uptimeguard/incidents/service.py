@@ -174,9 +174,13 @@ class IncidentService:
             return incident
         return await self._resolve(incident, by, now, note or f"resolved by {by}")
 
-    async def add_note(self, incident_id: int, by: str, note: str, now: datetime) -> IncidentRow:
+    async def add_note(
+        self, incident_id: int, by: str, note: str, now: datetime, public: bool = False
+    ) -> IncidentRow:
+        """Append a note; a `public` one is also an update on the customer's status page."""
         incident = await self._get(incident_id)
-        await self._store.add_event(incident_id, NewEvent("note", now, note, by))
+        data = {"public": True} if public else None
+        await self._store.add_event(incident_id, NewEvent("note", now, note, by, data))
         await self._announce(IncidentChange("noted", incident, now, {"note": note}))
         return incident
 

@@ -6,13 +6,14 @@ needs a new revision there.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -76,7 +77,11 @@ class ProbeResultRow(Base):
     error: Mapped[str | None] = mapped_column(String(300))
     in_maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_probe_results_site_time", "customer", "site", "checked_at"),)
+    __table_args__ = (
+        Index("ix_probe_results_site_time", "customer", "site", "checked_at"),
+        # The daily rollup reads every site's new results by time; pruning deletes by time.
+        Index("ix_probe_results_checked_at", "checked_at"),
+    )
 
 
 class SiteStateRow(Base):
@@ -94,6 +99,38 @@ class SiteStateRow(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     successes: Mapped[int] = mapped_column(Integer, default=0)
     tls_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DailyRollupRow(Base):
+    """One site's uptime over one UTC day, folded from its probe results (see
+    `uptimeguard.status.rollups`), so the status page and the SLA report never scan raw results.
+
+    Each probe result stands for the time until the next one (at most `max_span`); seconds are
+    up, down or in maintenance (maintenance is not counted against uptime). The `last_*`,
+    `accounted_to` and `run_*` columns carry the fold's state, so today's row is brought up to
+    date from the new results alone; `complete` rows are final.
+    """
+
+    __tablename__ = "daily_rollups"
+
+    customer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)  # probes outside maintenance
+    maintenance: Mapped[int] = mapped_column(Integer, default=0)  # probes in maintenance
+    up_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    down_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    maintenance_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    longest_down_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    longest_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    down_at_start_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    run_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_kind: Mapped[str | None] = mapped_column(String(16))
+    accounted_to: Mapped[datetime] = mapped_column(UTCDateTime())
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class IncidentRow(Base):

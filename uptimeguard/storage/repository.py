@@ -6,18 +6,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from uptimeguard.storage.database import make_sessionmaker
 from uptimeguard.storage.models import (
+    DailyRollupRow,
     IncidentEventRow,
     IncidentRow,
     ProbeResultRow,
@@ -103,6 +104,83 @@ class Store:
             )
         return int(result.rowcount or 0)
 
+    # -- daily rollups (uptimeguard.status.rollups) ------------------------------------------
+
+    async def result_stream(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[str, str, datetime, str, bool]]:
+        """(customer, site, checked_at, outcome, in_maintenance) of every result in
+        [since, until), per site in time order."""
+        r = ProbeResultRow
+        query = (
+            select(r.customer, r.site, r.checked_at, r.outcome, r.in_maintenance)
+            .where(r.checked_at >= since, r.checked_at < until)
+            .order_by(r.customer, r.site, r.checked_at, r.id)
+        )
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [(c, s, at, outcome, bool(m)) for c, s, at, outcome, m in rows]
+
+    async def first_result_times(self) -> dict[tuple[str, str], datetime]:
+        """The earliest stored result of each site."""
+        r = ProbeResultRow
+        query = select(r.customer, r.site, func.min(r.checked_at)).group_by(r.customer, r.site)
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {(c, s): at for c, s, at in rows if at is not None}
+
+    async def latest_rollups(self) -> dict[tuple[str, str], DailyRollupRow]:
+        """The newest day's rollup of each site."""
+        d = DailyRollupRow
+        newest = (
+            select(d.customer, d.site, func.max(d.day).label("day"))
+            .group_by(d.customer, d.site)
+            .subquery()
+        )
+        query = select(d).join(
+            newest,
+            and_(d.customer == newest.c.customer, d.site == newest.c.site, d.day == newest.c.day),
+        )
+        async with self.sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return {(row.customer, row.site): row for row in rows}
+
+    async def upsert_rollups(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        dialect_insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(DailyRollupRow)
+        columns = [c.name for c in DailyRollupRow.__table__.columns if not c.primary_key]
+        statement = statement.on_conflict_do_update(
+            index_elements=["customer", "site", "day"],
+            set_={name: statement.excluded[name] for name in columns},
+        )
+        async with self.sessions.begin() as session:
+            await session.execute(statement, list(rows))
+
+    async def rollups(
+        self,
+        customer: str,
+        first: date,
+        last: date,
+        sites: Collection[str] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> list[Any]:
+        """A customer's rollups for the days `first`..`last` (inclusive), by site and day.
+
+        Plain rows with the columns (all, or only `columns`) as attributes, not ORM objects: a
+        status page reads thousands of them, and building ORM instances would cost most of
+        its time.
+        """
+        d = DailyRollupRow
+        table = d.__table__.columns
+        chosen = list(table) if columns is None else [table[name] for name in columns]
+        query = select(*chosen).where(d.customer == customer, d.day >= first, d.day <= last)
+        if sites is not None:
+            query = query.where(d.site.in_(list(sites)))
+        async with self.sessions() as session:
+            return list((await session.execute(query.order_by(d.site, d.day))).all())
+
     # -- incidents ---------------------------------------------------------------------------
 
     async def create_incident(self, fields: dict[str, Any], event: NewEvent) -> IncidentRow:
@@ -174,6 +252,51 @@ class Store:
         if customer is not None:
             query = query.where(IncidentRow.customer == customer)
         query = query.order_by(IncidentRow.id.desc()).limit(limit)
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def incidents_opened(
+        self, customer: str, since: datetime, until: datetime
+    ) -> list[IncidentRow]:
+        """A customer's incidents opened in [since, until), oldest first."""
+        query = (
+            select(IncidentRow)
+            .where(
+                IncidentRow.customer == customer,
+                IncidentRow.opened_at >= since,
+                IncidentRow.opened_at < until,
+            )
+            .order_by(IncidentRow.opened_at, IncidentRow.id)
+        )
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def incidents_since(
+        self, customer: str, since: datetime, limit: int = 2000
+    ) -> list[IncidentRow]:
+        """A customer's incidents open at or after `since` (unresolved, or resolved since)."""
+        query = (
+            select(IncidentRow)
+            .where(
+                IncidentRow.customer == customer,
+                or_(IncidentRow.resolved_at.is_(None), IncidentRow.resolved_at >= since),
+            )
+            .order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
+            .limit(limit)
+        )
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def events_of(
+        self, incident_ids: Collection[int], kinds: Collection[str] | None = None
+    ) -> list[IncidentEventRow]:
+        """The timeline entries of many incidents (optionally only some kinds), in order."""
+        if not incident_ids:
+            return []
+        query = select(IncidentEventRow).where(IncidentEventRow.incident_id.in_(list(incident_ids)))
+        if kinds is not None:
+            query = query.where(IncidentEventRow.kind.in_(list(kinds)))
+        query = query.order_by(IncidentEventRow.at, IncidentEventRow.id)
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
 

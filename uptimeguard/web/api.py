@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from uptimeguard.incidents.errors import NotFound
 from uptimeguard.incidents.views import event_dict, incident_dict, iso
@@ -34,6 +34,8 @@ class WorkBody(BaseModel):
 
 class NoteBody(WorkBody):
     note: str = Field(min_length=1, max_length=MAX_TEXT)
+    # True: the note is an update for customers and shows on the public status page.
+    public: StrictBool = False
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
@@ -144,7 +146,9 @@ async def note_incident(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     number = incident_id(request)
     body = await parse_body(request, NoteBody)
-    row = await context.incidents.add_note(number, body.by, body.note, context.clock.now())
+    row = await context.incidents.add_note(
+        number, body.by, body.note, context.clock.now(), public=body.public
+    )
     return web.json_response(incident_dict(row), status=201)
 
 

@@ -240,7 +240,11 @@ DOCUMENT: dict[str, Any] = {
             {
                 **_WORK,
                 "required": ["by", "note"],
-                "properties": {**_WORK["properties"], "note": {**_TEXT, "maxLength": 10_000}},
+                "properties": {
+                    **_WORK["properties"],
+                    "note": {**_TEXT, "maxLength": 10_000},
+                    "public": {"type": "boolean", "default": False},
+                },
             },
             created=True,
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from uptimeguard.web import api, twilio_routes
+from uptimeguard.web import api, status_routes, twilio_routes
 from uptimeguard.web.auth import admin_auth
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
@@ -36,4 +36,5 @@ def build_app(context: WebContext) -> web.Application:
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     api.add_routes(app)
     twilio_routes.add_routes(app)
+    status_routes.add_routes(app, context)
     return app

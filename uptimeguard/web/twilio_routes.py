@@ -6,15 +6,18 @@ Every route refuses with 403, before reading anything else, a request whose
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from multidict import MultiDict
 
 from uptimeguard.paging.service import PagingService
-from uptimeguard.paging.twilio.webhooks import SIGNATURE_HEADER, verified
+from uptimeguard.paging.twilio.webhooks import SIGNATURE_HEADER, verified, webhook_url
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import json_error
+
+log = logging.getLogger(__name__)
 
 XML = "application/xml"
 Handler = Callable[[web.Request, PagingService, MultiDict[str]], Awaitable[web.Response]]
@@ -37,6 +40,12 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
             request.headers.get(SIGNATURE_HEADER),
         )
         if not ok:
+            log.warning(
+                "refused %s: X-Twilio-Signature missing or not valid for %s (check PUBLIC_URL "
+                "and TWILIO_AUTH_TOKEN)",
+                request.path,
+                webhook_url(settings.public_url or "<PUBLIC_URL unset>", request.path_qs),
+            )
             return json_error(403, "the Twilio signature is missing or does not verify")
         if paging is None:
             return json_error(503, "paging is not running")
