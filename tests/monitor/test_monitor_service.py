@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
 from uptimeguard.config import load_config_text
 from uptimeguard.metrics import Metrics
-from uptimeguard.monitor.service import Monitor
+from uptimeguard.monitor.service import IncidentSignal, Monitor, squash
 from uptimeguard.probe import ProbeResult
 
 CHECKS = """
@@ -53,10 +53,10 @@ class FlakyIncidents:
         self.calls: list[tuple] = []
 
     async def site_failing(self, customer, site, cause, now, detail=""):  # type: ignore[no-untyped-def]
-        return self._call(("failing", cause))
+        return self._call(("failing", cause, now))
 
     async def site_recovered(self, customer, site, now):  # type: ignore[no-untyped-def]
-        return self._call(("recovered",))
+        return self._call(("recovered", now))
 
     def _call(self, what: tuple) -> None:
         if self.failures > 0:
@@ -99,20 +99,39 @@ async def make_monitor(outcomes: list[str], incidents, clock) -> tuple[Monitor, 
 async def run(monitor: Monitor, count: int) -> None:
     loop = asyncio.get_running_loop()
     for _ in range(count):
+        monitor._clock.current += timedelta(seconds=30)  # type: ignore[attr-defined]
         await monitor.probe_site(KEY, loop.time())
 
 
-async def test_change_lost_to_a_database_outage_is_retried():
+async def test_change_lost_to_a_database_outage_is_retried_with_its_time():
     incidents = FlakyIncidents(failures=2)
-    clock = Clock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    clock = Clock(start)
     monitor, _ = await make_monitor(["refused"] * 4 + ["up"] * 3, incidents, clock)
     await run(monitor, 4)
-    # Probes 2 and 3 were confirmed failures the database did not take; probe 4 got through.
-    assert incidents.calls == [("failing", "down")]
+    # Probe 2 confirmed the outage but the database was away (and again at probe 3); at
+    # probe 4 the outage is stored with the time it was confirmed, then the newer signal.
+    confirmed_at = start + timedelta(seconds=60)
+    assert incidents.calls == [
+        ("failing", "down", confirmed_at),
+        ("failing", "down", start + timedelta(seconds=120)),
+    ]
     incidents.failures = 1
     await run(monitor, 3)
-    # The recovery failed once and was retried at the next good probe.
-    assert incidents.calls[-1] == ("recovered",)
+    # The recovery (probe 6) failed once and was retried at probe 7 with its own time.
+    assert incidents.calls[-1] == ("recovered", start + timedelta(seconds=180))
+    assert monitor.sites[KEY].unsent == []
+
+
+async def test_unsent_signals_are_squashed_and_bounded():
+    t = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    down = [IncidentSignal("down", t + timedelta(seconds=i)) for i in range(5)]
+    assert squash(down) == [down[0]]
+    flapping = [
+        IncidentSignal("down" if i % 2 else None, t + timedelta(seconds=i)) for i in range(40)
+    ]
+    kept = squash(flapping)
+    assert len(kept) == 16 and kept[0] == flapping[0] and kept[-1] == flapping[-1]
 
 
 async def test_no_incident_in_maintenance_but_results_are_kept():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from uptimeguard.clock import Clock
@@ -29,6 +29,30 @@ log = logging.getLogger(__name__)
 SiteKey = tuple[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentSignal:
+    """A confirmed failure (`cause` set) or a recovery, seen at `at`."""
+
+    cause: str | None
+    at: datetime
+    detail: str = ""
+
+
+MAX_UNSENT = 16
+
+
+def squash(signals: list[IncidentSignal]) -> list[IncidentSignal]:
+    """Drop repeats of the same signal (keeping the first, whose time matters), and bound the
+    list, keeping the oldest, which opens the incident."""
+    kept: list[IncidentSignal] = []
+    for signal in signals:
+        if not kept or kept[-1].cause != signal.cause:
+            kept.append(signal)
+    if len(kept) > MAX_UNSENT:
+        kept = [kept[0], *kept[-(MAX_UNSENT - 1) :]]
+    return kept
+
+
 @dataclass(slots=True)
 class SiteLive:
     """What the monitor knows of a site now (read by the API and metrics)."""
@@ -41,9 +65,10 @@ class SiteLive:
     last_checked_at: datetime | None = None
     last_outcome: str | None = None
     last_status_code: int | None = None
-    # An incident change that could not be stored (the database was away): retried at the
-    # next probe, so an outage or a recovery seen during a database outage is not lost.
-    unsaved: tuple[str, str | None] | None = None
+    # What the incident service could not store (the database was away), oldest first:
+    # retried at each probe with its original time, so an outage seen during a database
+    # outage opens its incident at the right moment once the database is back.
+    unsent: list[IncidentSignal] = field(default_factory=list)
 
 
 class Monitor:
@@ -139,38 +164,41 @@ class Monitor:
         maintenance = in_maintenance(ref.site.maintenance, live.timezone, started_at)
         verdict = judge(live.tracker, result.outcome, live.rules)
         self._remember(live, result, started_at, maintenance)
-        change: tuple[str, str | None] | None = None
+        signal: IncidentSignal | None = None
         if verdict.failing is not None and not maintenance:
-            change = ("failing", verdict.failing)
+            signal = IncidentSignal(verdict.failing, now, result.error or "")
         elif verdict.recovered:
-            change = ("recovered", None)
-        elif live.unsaved is not None and live.unsaved[0] == _direction(live.tracker.state):
-            change = live.unsaved
-        if change is not None:
-            await self._tell_incidents(live, change, now, result.error or "")
+            signal = IncidentSignal(None, now)
+        if signal is not None or live.unsent:
+            await self._tell_incidents(live, signal)
         if verdict.next_in >= live.rules.interval:
             # Keep the site's phase: the next run is a whole interval after this one was due.
             next_due = due + live.rules.interval.total_seconds()
             return max(next_due, loop.time())
         return loop.time() + verdict.next_in.total_seconds()
 
-    async def _tell_incidents(
-        self, live: SiteLive, change: tuple[str, str | None], now: datetime, detail: str
-    ) -> None:
+    async def _tell_incidents(self, live: SiteLive, signal: IncidentSignal | None) -> None:
         customer, site = live.ref.key
-        try:
-            if change[0] == "failing" and change[1] is not None:
-                await self._incidents.site_failing(customer, site, change[1], now, detail)
-            else:
-                await self._incidents.site_recovered(customer, site, now)
-        except Exception as error:
-            if live.unsaved is None:
-                log.warning(
-                    "cannot record %s for %s/%s (%s); will retry", change[0], customer, site, error
-                )
-            live.unsaved = change
-        else:
-            live.unsaved = None
+        signals = [*live.unsent, signal] if signal is not None else live.unsent
+        for index, each in enumerate(signals):
+            try:
+                if each.cause is not None:
+                    await self._incidents.site_failing(
+                        customer, site, each.cause, each.at, each.detail
+                    )
+                else:
+                    await self._incidents.site_recovered(customer, site, each.at)
+            except Exception as error:
+                if not live.unsent:
+                    log.warning(
+                        "cannot record an incident change for %s/%s (%s); will retry",
+                        customer,
+                        site,
+                        error,
+                    )
+                live.unsent = squash(signals[index:])
+                return
+        live.unsent = []
 
     def _remember(
         self, live: SiteLive, result: ProbeResult, at: datetime, maintenance: bool
@@ -212,8 +240,3 @@ class Monitor:
                 "tls_expires_at": result.tls_expires_at,
             },
         )
-
-
-def _direction(state: str) -> str:
-    """Which kind of unsaved change still applies to a site in `state`."""
-    return "failing" if state == "down" else "recovered"
