@@ -37,7 +37,8 @@ async def eventually(
 
 
 class TargetSite:
-    """A local website whose behaviour a test changes: `ok`, `500`, or stopped (refused)."""
+    """A local website whose behaviour a test changes: `ok`, `500`, or stopped (refused).
+    Paths under `/steady` answer 200 in every mode but stopped."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -51,7 +52,7 @@ class TargetSite:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.hits += 1
-        if self.mode == "500":
+        if self.mode == "500" and not request.path.startswith("/steady"):
             return web.Response(status=500, text="Internal Server Error")
         return web.Response(text="<h1>Welcome to Acme</h1>", content_type="text/html")
 
@@ -71,3 +72,50 @@ class TargetSite:
 async def get_json(session: Any, url: str, **kwargs: Any) -> Any:
     async with session.get(url, **kwargs) as response:
         return await response.json()
+
+
+class TcpProxy:
+    """A TCP relay in front of a server that a test can cut, as if the server were stopped:
+    `cut()` resets every relayed connection and refuses new ones; `restore()` listens again."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def restore(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            transport = writer.transport
+            if not transport.is_closing():
+                transport.abort()
+        self._writers.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                if not sink.transport.is_closing():
+                    sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self._writers -= {writer, upstream_writer}

@@ -158,11 +158,19 @@ class PagingService:
     async def run(self) -> None:
         """The dispatcher: every second, or at once when woken, until `stop()`."""
         await self.recover()
+        failing = False
         while not self._stopping:
             try:
                 await self.tick()
-            except Exception:
-                log.exception("paging tick failed; trying again shortly")
+            except Exception as error:
+                # Once per spell of failures (the database away, say), not once a second.
+                if not failing:
+                    log.exception("paging tick failed (%s); trying again every second", error)
+                failing = True
+            else:
+                if failing:
+                    log.info("paging works again")
+                failing = False
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):

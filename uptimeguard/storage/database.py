@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,15 @@ async def upgrade_schema(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade, url)
 
 
-async def ping(engine: AsyncEngine) -> bool:
-    """True when the database answers a trivial query."""
-    try:
+async def ping(engine: AsyncEngine, timeout: float = 3.0) -> bool:
+    """True when the database answers a trivial query within `timeout` seconds."""
+
+    async def select_one() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(select_one(), timeout)
     except Exception:
         return False
     return True
