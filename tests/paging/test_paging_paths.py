@@ -93,3 +93,25 @@ async def test_after_the_override_the_rotation_is_back(h: Harness):
     h.clock.current = datetime(2026, 12, 27, 9, 0, tzinfo=UTC)  # the override has just ended
     await h.outage()
     assert h.twilio.summary() == [("sms", ALICE)]
+
+
+async def test_unacknowledged_covered_incident_is_handed_to_oncall_at_closing(h: Harness):
+    h.clock.current = datetime(2026, 11, 24, 17, 50, tzinfo=UTC)  # Tuesday, ten to closing
+    await h.outage()
+    assert [s.to for s in h.twilio.sent] == [DESK]
+    await h.advance(minutes=9, seconds=59)
+    assert not [p for p in await h.pages(1) if p.purpose == LADDER]
+
+    await h.advance(seconds=1)  # 18:00: the desk has gone home and nobody acknowledged
+    ladder = [p for p in await h.pages(1) if p.purpose == LADDER]
+    assert [(p.phone, p.channel) for p in ladder] == [(ALICE, "sms")]
+    messages = [e.message for e in await h.timeline(1)]
+    assert "still unacknowledged when business hours ended: paging the on-call ladder" in messages
+
+
+async def test_acknowledged_incident_is_not_handed_over_at_closing(h: Harness):
+    h.clock.current = datetime(2026, 11, 24, 17, 50, tzinfo=UTC)
+    await h.outage()
+    await h.incidents.acknowledge(1, "desk", h.clock.current)
+    await h.advance(minutes=20)
+    assert not [p for p in await h.pages(1) if p.purpose == LADDER]

@@ -266,6 +266,44 @@ class PagingService:
             await self._upgraded(incident, state, now)
         elif state.ladder == RUNNING and state.next_due_at and state.next_due_at <= now:
             await climb(self, incident, state, now)
+        elif state.decision == policy.DESK and self._still_open_at_closing(incident, state, now):
+            await self._hand_over(incident, now)
+
+    def _still_open_at_closing(
+        self, incident: IncidentRow, state: PagingStateRow, now: datetime
+    ) -> bool:
+        """A covered incident the desk was told of in hours, still unacknowledged now the
+        calendar has closed: nobody is at the desk to see it, so the on-call ladder takes it."""
+        if state.ladder != NONE or self.in_hours(incident.plan, now):
+            return False
+        plan = self.config.plans.get(incident.plan)
+        try:
+            return plan is not None and plan.severity(incident.severity).out_of_hours
+        except KeyError:
+            return False
+
+    async def _hand_over(self, incident: IncidentRow, now: datetime) -> None:
+        oncall = self.config.oncall
+        if oncall is None or not oncall.escalation:
+            return
+        try:
+            await self.outbox.move(
+                incident.id,
+                {"decision": policy.DESK, "ladder": NONE},
+                {
+                    "decision": policy.PAGE,
+                    "ladder": RUNNING,
+                    "next_position": 0,
+                    "next_due_at": now,
+                },
+                [],
+                now,
+            )
+        except Conflict:
+            return
+        message = "still unacknowledged when business hours ended: paging the on-call ladder"
+        await self.record(incident.id, timeline.paging_event(now, message))
+        self.wake()
 
     async def _stop(
         self, incident: IncidentRow, state: PagingStateRow, now: datetime, why: str
