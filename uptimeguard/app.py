@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from uptimeguard.clock import Clock, SystemClock
 from uptimeguard.config import ConfigError, load_config
@@ -35,6 +37,10 @@ from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start (a database it cannot reach, an address it cannot bind)."""
 
 
 @dataclass
@@ -87,9 +93,21 @@ async def running_daemon(
     clock = clock or SystemClock()
     metrics = metrics or Metrics()
     async with contextlib.AsyncExitStack() as stack:
-        engine = make_engine(settings.database_url)
+        # Bind first, so a taken address fails the start before anything else runs.
+        host, port = settings.listen_address
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            listener = socket.create_server((host, port), family=family)
+        except OSError as error:
+            raise StartupError(f"cannot listen on {settings.listen}: {error.strerror}") from error
+        stack.callback(listener.close)
+        engine = make_engine(settings.database_url, settings.sqlite_busy_timeout_seconds)
         stack.push_async_callback(engine.dispose)
-        await upgrade_schema(engine)
+        try:
+            await upgrade_schema(engine)
+        except (OSError, SQLAlchemyError) as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise StartupError(f"database unavailable: {reason}") from error
         store = Store(engine)
 
         writer = ResultWriter(
@@ -99,6 +117,7 @@ async def running_daemon(
             limit=settings.write_buffer_limit,
         )
         stack.push_async_callback(writer.close)
+        metrics.watch_writer(lambda: writer.dropped, lambda: writer.pending)
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
@@ -133,7 +152,10 @@ async def running_daemon(
         await stack.enter_async_context(paging.running())
 
         async def ready() -> bool:
-            return monitor.running and await ping(engine)
+            # Ready means results are being stored: the database answers a query and the
+            # last write of results went through. A locked SQLite file still answers reads
+            # (WAL), so the ping alone would not see it.
+            return monitor.running and writer.healthy and await ping(engine)
 
         context = WebContext(
             settings=settings,
@@ -148,10 +170,8 @@ async def running_daemon(
         runner = web.AppRunner(build_app(context), access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        host, port = settings.listen_address
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound_port = runner.addresses[0][1] if runner.addresses else port
+        await web.SockSite(runner, listener).start()
+        bound_port = listener.getsockname()[1]
         log.info(
             "uptimeguard on http://%s:%d: %d sites, database %s",
             host,

@@ -50,12 +50,16 @@ def _config(settings: Settings) -> ChecksConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from uptimeguard.app import serve
+    from uptimeguard.app import StartupError, serve
 
     settings = _settings(args)
     config = _config(settings)
     setup_logging(settings)
-    asyncio.run(serve(settings, config))
+    try:
+        asyncio.run(serve(settings, config))
+    except StartupError as error:
+        print(f"uptimeguard: error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -18,7 +18,11 @@ BUNDLED = str(ROOT / "checks.yaml")
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "uptimeguard", *args],
-        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
     )
 
 
@@ -60,10 +64,20 @@ def test_bad_flags_exit_2():
 
 def test_sla_due_prints_deadlines(capsys: pytest.CaptureFixture[str]):
     # A query opened on Friday 17:00: 1 business hour that day, 7 more on Monday.
-    code = main([
-        "sla", "due", "--config", BUNDLED, "--plan", "standard", "--severity", "query",
-        "--opened", "2026-11-27T17:00:00+00:00",
-    ])
+    code = main(
+        [
+            "sla",
+            "due",
+            "--config",
+            BUNDLED,
+            "--plan",
+            "standard",
+            "--severity",
+            "query",
+            "--opened",
+            "2026-11-27T17:00:00+00:00",
+        ]
+    )
     assert code == 0
     due = json.loads(capsys.readouterr().out)
     assert due["covered"] is True
@@ -73,19 +87,41 @@ def test_sla_due_prints_deadlines(capsys: pytest.CaptureFixture[str]):
 
 def test_sla_due_held_over_and_paused(capsys: pytest.CaptureFixture[str]):
     # bug_fix is not worked out of hours: opened Saturday, the clock starts Monday 08:00.
-    main([
-        "sla", "due", "--config", BUNDLED, "--plan", "standard", "--severity", "bug_fix",
-        "--opened", "2026-11-28T10:00:00Z",
-    ])
+    main(
+        [
+            "sla",
+            "due",
+            "--config",
+            BUNDLED,
+            "--plan",
+            "standard",
+            "--severity",
+            "bug_fix",
+            "--opened",
+            "2026-11-28T10:00:00Z",
+        ]
+    )
     due = json.loads(capsys.readouterr().out)
     assert due["covered"] is False
     assert due["clock_starts"] == "2026-11-30T08:00:00+00:00"
     assert due["response_due"] == "2026-11-30T10:00:00+00:00"
     # A one-hour pause in hours moves the response an hour later.
-    main([
-        "sla", "due", "--config", BUNDLED, "--plan", "standard", "--severity", "bug_fix",
-        "--opened", "2026-11-28T10:00:00Z", "--pause", "2026-11-30T09:00:00Z/2026-11-30T10:00:00Z",
-    ])
+    main(
+        [
+            "sla",
+            "due",
+            "--config",
+            BUNDLED,
+            "--plan",
+            "standard",
+            "--severity",
+            "bug_fix",
+            "--opened",
+            "2026-11-28T10:00:00Z",
+            "--pause",
+            "2026-11-30T09:00:00Z/2026-11-30T10:00:00Z",
+        ]
+    )
     assert json.loads(capsys.readouterr().out)["response_due"] == "2026-11-30T11:00:00+00:00"
 
 
@@ -93,13 +129,28 @@ def test_sla_due_held_over_and_paused(capsys: pytest.CaptureFixture[str]):
     ("flags", "named"),
     [
         (["--plan", "nope", "--severity", "query", "--opened", "2026-11-27T17:00:00Z"], "--plan"),
-        (["--plan", "standard", "--severity", "x", "--opened", "2026-11-27T17:00:00Z"],
-         "--severity"),
+        (
+            ["--plan", "standard", "--severity", "x", "--opened", "2026-11-27T17:00:00Z"],
+            "--severity",
+        ),
         (["--plan", "standard", "--severity", "query", "--opened", "friday"], "--opened"),
-        (["--plan", "standard", "--severity", "query", "--opened", "2026-11-27T17:00:00"],
-         "--opened"),
-        (["--plan", "standard", "--severity", "query", "--opened", "2026-11-27T17:00:00Z",
-          "--pause", "2026-11-30T10:00:00Z"], "--pause"),
+        (
+            ["--plan", "standard", "--severity", "query", "--opened", "2026-11-27T17:00:00"],
+            "--opened",
+        ),
+        (
+            [
+                "--plan",
+                "standard",
+                "--severity",
+                "query",
+                "--opened",
+                "2026-11-27T17:00:00Z",
+                "--pause",
+                "2026-11-30T10:00:00Z",
+            ],
+            "--pause",
+        ),
     ],
 )
 def test_sla_due_bad_flags(flags: list[str], named: str, capsys: pytest.CaptureFixture[str]):
@@ -127,8 +178,11 @@ def test_incidents_from_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixtu
         service = IncidentService(Store(engine), load_config(BUNDLED))
         customer = service.config.customers[0]
         row = await service.open_manual(
-            customer.id, None, service.config.plans[customer.plan].severities[-1].name,
-            "Printer on fire", SystemClock().now(),
+            customer.id,
+            None,
+            service.config.plans[customer.plan].severities[-1].name,
+            "Printer on fire",
+            SystemClock().now(),
         )
         await engine.dispose()
         return row.id
@@ -152,3 +206,42 @@ def test_db_upgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["db", "upgrade", "--database", url]) == 0
     assert main(["db", "upgrade", "--database", url]) == 0  # idempotent
     assert "up to date" in capsys.readouterr().out
+
+
+def test_run_says_why_it_cannot_start(tmp_path: Path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            "run",
+            "--config",
+            BUNDLED,
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--database",
+            f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
+        )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"uptimeguard: error: cannot listen on 127.0.0.1:{port}: ")
+    assert "in use" in line
+    assert "Traceback" not in result.stderr
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]
+    result = run_cli(
+        "run",
+        "--config",
+        BUNDLED,
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        f"postgresql+asyncpg://postgres@127.0.0.1:{dead}/nope",
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("uptimeguard: error: database unavailable:")
