@@ -238,7 +238,7 @@ def test_run_says_why_it_cannot_start(tmp_path: Path):
         "--config",
         BUNDLED,
         "--listen",
-        "127.0.0.1:0",
+        f"127.0.0.1:{free_port()}",
         "--database",
         f"postgresql+asyncpg://postgres@127.0.0.1:{dead}/nope",
     )
