@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 from uptimeguard.cli import main
 
