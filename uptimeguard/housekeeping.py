@@ -132,13 +132,12 @@ class Housekeeping:
     async def refresh_incident_gauge(self) -> None:
         self.sync_config()
         try:
-            rows = await self._store.incidents(unresolved=True, limit=100_000)
+            # Counted by the database: this runs on every incident change, and loading every
+            # open incident each time made a storm of N incidents cost N x N rows.
+            counts = await self._store.open_incident_counts()
         except Exception as error:
             log.warning("cannot read open incidents: %s", error)
             return
-        counts: dict[tuple[str, str], int] = {}
-        for row in rows:
-            counts[(row.customer, row.severity)] = counts.get((row.customer, row.severity), 0) + 1
         gauge = self._metrics.incidents_open
         for key in self._open_gauge_keys | set(counts):
             gauge.labels(*key).set(counts.get(key, 0))

@@ -6,12 +6,15 @@ never an incident id or a URL.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 from uptimeguard.config.models import CHANNELS, OUTCOMES
 
@@ -28,6 +31,36 @@ ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 1
 PAGE_RESULTS = ("sent", "delivered", "failed", "no_answer")
 SLA_TARGETS = ("response", "resolution")
 UPTIME_WINDOWS = ("1d", "30d")
+
+
+class WriterCollector(Collector):
+    """The result writer's buffer, read at scrape time: results held while the database is
+    away (`uptimeguard_results_buffered`) and the oldest dropped past the buffer's limit
+    (`uptimeguard_results_dropped_total`, since the process started)."""
+
+    def __init__(self) -> None:
+        self.dropped: Callable[[], int] = lambda: 0
+        self.buffered: Callable[[], int] = lambda: 0
+
+    def describe(self) -> Iterator[Metric]:
+        return self._families(0, 0)
+
+    def collect(self) -> Iterator[Metric]:
+        return self._families(self.dropped(), self.buffered())
+
+    @staticmethod
+    def _families(dropped: int, buffered: int) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "uptimeguard_results_dropped",
+            "Probe results dropped, oldest first, because the write buffer was full while "
+            "the database was unreachable.",
+            value=dropped,
+        )
+        yield GaugeMetricFamily(
+            "uptimeguard_results_buffered",
+            "Probe results held in memory, not yet written to the database.",
+            value=buffered,
+        )
 
 
 class Metrics:
@@ -108,7 +141,13 @@ class Metrics:
         for channel in CHANNELS:
             for result in PAGE_RESULTS:
                 self.pages.labels(channel, result)
+        self._writer = WriterCollector()
+        r.register(self._writer)
         self._sites: set[tuple[str, str]] = set()
+
+    def watch_writer(self, dropped: Callable[[], int], buffered: Callable[[], int]) -> None:
+        """Read the result writer's dropped and buffered counts at each scrape."""
+        self._writer.dropped, self._writer.buffered = dropped, buffered
 
     def use_config(self, config: ChecksConfig) -> None:
         """Start at zero every bounded label set the checks file implies; forget removed sites.

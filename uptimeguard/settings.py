@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     # Raw probe results older than this many days are pruned (daily rollups are kept).
     retention_days: int = Field(default=30, ge=1)
     max_concurrent_probes: int = Field(default=1000, ge=1)
+    # SQLite only: how long a write waits for another connection's lock before it fails
+    # (and is retried: results stay buffered, incident changes are re-sent). Longer than the
+    # daemon's own longest write transaction under load, which reached over 5 s with 5,000
+    # sites and a thousand incidents opening at once (docs/RELIABILITY.md).
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("listen")
     @classmethod

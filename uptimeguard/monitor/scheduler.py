@@ -6,12 +6,15 @@ processes without the monitor knowing. APScheduler is kept for housekeeping (see
 third of the probe budget, while a heap costs a few microseconds a run.
 
 Each site runs at most once at a time: its next run is only pushed when the current one returns.
+
+The loop sleeps on one future woken by a `loop.call_at` timer at the earliest due time, or at
+once when an earlier entry is pushed: a few microseconds a sleep, where `asyncio.wait_for` on
+an event made a task, an event waiter and a timeout each time (measured in bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import zlib
@@ -57,7 +60,8 @@ class HeapScheduler:
         self._heap: list[tuple[float, int, Hashable]] = []
         self._active: set[Hashable] = set()  # keys that are scheduled or running
         self._seq = 0
-        self._wakeup = asyncio.Event()
+        # The future `run` sleeps on; resolved by its timer or by `_push` of an earlier entry.
+        self._waiter: asyncio.Future[None] | None = None
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_lag = on_lag
@@ -83,24 +87,33 @@ class HeapScheduler:
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, key))
         if self._heap[0][1] == self._seq:  # the new entry is now the earliest
-            self._wakeup.set()
+            _wake(self._waiter)
+
+    async def _sleep(self, loop: asyncio.AbstractEventLoop, until: float | None) -> None:
+        """Sleep until loop time `until` (None: until woken) or until `_push` wakes us."""
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_at(until, _wake, waiter) if until is not None else None
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        heap = self._heap
         try:
             while True:
-                if not self._heap:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
+                if not heap:
+                    await self._sleep(loop, None)
                     continue
-                due = self._heap[0][0]
-                delay = due - loop.time()
-                if delay > 0:
-                    self._wakeup.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), delay)
+                due = heap[0][0]
+                if due > loop.time():
+                    await self._sleep(loop, due)
                     continue
-                _, _, key = heapq.heappop(self._heap)
+                _, _, key = heapq.heappop(heap)
                 if key not in self._active:
                     continue
                 await self._slots.acquire()
@@ -130,3 +143,8 @@ class HeapScheduler:
             self._slots.release()
         if key in self._active:
             self._push(next_due, key)
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)

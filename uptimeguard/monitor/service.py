@@ -12,6 +12,7 @@ import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig, SiteRef
@@ -69,6 +70,36 @@ class SiteLive:
     # retried at each probe with its original time, so an outage seen during a database
     # outage opens its incident at the right moment once the database is back.
     unsent: list[IncidentSignal] = field(default_factory=list)
+    # The site's labelled metric series, looked up once instead of on every probe.
+    series: SiteSeries | None = None
+
+
+class SiteSeries:
+    """One site's children of the per-site metrics. A series appears on first use, as with
+    `labels()` at each probe: no TLS expiry series for a plain-HTTP site, no outcome series
+    before that outcome is seen."""
+
+    __slots__ = ("_metrics", "duration", "http_status", "key", "outcomes", "tls_expiry", "up")
+
+    def __init__(self, metrics: Metrics, customer: str, site: str) -> None:
+        self._metrics = metrics
+        self.key = (customer, site)
+        self.duration = metrics.probe_duration.labels(customer, site)
+        self.up = metrics.site_up.labels(customer, site)
+        self.http_status = metrics.site_http_status.labels(customer, site)
+        self.tls_expiry: Any = None
+        self.outcomes: dict[str, Any] = {}
+
+    def probes(self, outcome: str) -> Any:
+        child = self.outcomes.get(outcome)
+        if child is None:
+            child = self.outcomes[outcome] = self._metrics.probes_total.labels(*self.key, outcome)
+        return child
+
+    def tls(self) -> Any:
+        if self.tls_expiry is None:
+            self.tls_expiry = self._metrics.tls_expiry.labels(*self.key)
+        return self.tls_expiry
 
 
 class Monitor:
@@ -161,7 +192,8 @@ class Monitor:
             started_at=started_at,
         )
         now = self._clock.now()
-        maintenance = in_maintenance(ref.site.maintenance, live.timezone, started_at)
+        windows = ref.site.maintenance
+        maintenance = bool(windows) and in_maintenance(windows, live.timezone, started_at)
         verdict = judge(live.tracker, result.outcome, live.rules)
         self._remember(live, result, started_at, maintenance)
         signal: IncidentSignal | None = None
@@ -208,14 +240,17 @@ class Monitor:
         live.last_checked_at = at
         live.last_outcome = result.outcome
         live.last_status_code = result.status_code
-        m = self._metrics
-        m.probes_total.labels(customer, site, result.outcome).inc()
+        series = live.series
+        if series is None:
+            series = live.series = SiteSeries(self._metrics, customer, site)
+        series.probes(result.outcome).inc()
         if result.total is not None:
-            m.probe_duration.labels(customer, site).observe(result.total)
-        m.site_up.labels(customer, site).set(1 if result.outcome in ("up", "slow") else 0)
-        m.site_http_status.labels(customer, site).set(result.status_code or 0)
+            series.duration.observe(result.total)
+        series.up.set(1 if result.outcome in ("up", "slow") else 0)
+        series.http_status.set(result.status_code or 0)
         if result.tls_expires_at is not None:
-            m.tls_expiry.labels(customer, site).set(result.tls_expires_at.timestamp())
+            series.tls().set(result.tls_expires_at.timestamp())
+        error = (result.error or None) and result.error[:300]
         self._writer.add(
             {
                 "customer": customer,
@@ -224,7 +259,7 @@ class Monitor:
                 "outcome": result.outcome,
                 "status_code": result.status_code,
                 "total_seconds": result.total,
-                "error": (result.error or None) and result.error[:300],
+                "error": error,
                 "in_maintenance": maintenance,
             },
             {
@@ -234,7 +269,7 @@ class Monitor:
                 "last_outcome": result.outcome,
                 "last_status_code": result.status_code,
                 "last_checked_at": at,
-                "last_error": (result.error or None) and result.error[:300],
+                "last_error": error,
                 "failures": live.tracker.failures,
                 "successes": live.tracker.successes,
                 "tls_expires_at": result.tls_expires_at,

@@ -118,6 +118,20 @@ class Dispatcher:
 
     async def _failed(self, page: PageRow, error: TransportError) -> None:
         now = self._clock.now()
+        if error.maybe_taken:
+            # Twilio may have it and takes no idempotency key: as with a page a crash caught
+            # mid-send, never send it again. The ladder goes on at its own pace, and a status
+            # callback, if Twilio did take it, still records what became of it.
+            await self._finish(
+                page, INTERRUPTED, error.cause, "not confirmed and not resent (it may have gone)"
+            )
+            log.warning(
+                "page %s to %s not confirmed (%s); not resending, it may have gone",
+                page.id,
+                page.person,
+                error.cause,
+            )
+            return
         if not error.permanent and page.attempts < MAX_ATTEMPTS:
             delay = backoff(page.attempts)
             await self._outbox.retry_later(page.id, now + delay, error.cause, now)

@@ -20,11 +20,13 @@ Choices for a monitor rather than a browser:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
 from datetime import UTC, datetime
 from time import perf_counter
 from types import TracebackType
+from typing import Any
 
 from aiohttp import ClientResponse, ClientSession, ClientTimeout, DummyCookieJar, TooManyRedirects
 from aiohttp.abc import AbstractResolver
@@ -182,7 +184,7 @@ class Prober:
             tls=st.tls,
             first_byte=answer.first_byte if answer is not None else None,
             total=total,
-            tls_expires_at=_not_after(st.ssl_object),
+            tls_expires_at=_not_after(st.ssl_object, st.peercert),
             final_url=answer.final_url if answer is not None else None,
             body_bytes=answer.body_bytes if answer is not None else 0,
             redirects=answer.redirects if answer is not None else 0,
@@ -200,7 +202,7 @@ class Prober:
         try:
             st.answer = answer = _Answer(resp, perf_counter() - st.t0, url)
             if not self._splits_tls and resp.connection is not None:
-                st.ssl_object = _ssl_object_of(resp)
+                st.ssl_object, st.peercert = _ssl_object_of(resp), None
             if not expect.status_ok(resp.status):
                 return  # the status decides; the body does not matter
             st.phase = BODY
@@ -276,15 +278,29 @@ def _ssl_object_of(resp: ClientResponse) -> ssl.SSLObject | None:
     return transport.get_extra_info("ssl_object") if transport is not None else None
 
 
-def _not_after(ssl_object: ssl.SSLObject | None) -> datetime | None:
-    """The peer certificate's notAfter, aware UTC; None without a verified certificate."""
+def _not_after(
+    ssl_object: ssl.SSLObject | None, peercert: dict[str, Any] | None = None
+) -> datetime | None:
+    """The peer certificate's notAfter, aware UTC; None without a verified certificate.
+
+    `peercert` is the certificate asyncio already decoded when the handshake completed (the
+    transport's `peercert`); decoding it again costs as much as a tenth of a TLS probe.
+    """
     if ssl_object is None:
         return None
-    try:
-        cert = ssl_object.getpeercert()
-    except (ValueError, ssl.SSLError):  # handshake not complete, or connection gone
-        return None
+    cert = peercert
+    if cert is None:
+        try:
+            cert = ssl_object.getpeercert()
+        except (ValueError, ssl.SSLError):  # handshake not complete, or connection gone
+            return None
     not_after = cert.get("notAfter") if cert else None
     if not isinstance(not_after, str):
         return None
+    return _parse_cert_time(not_after)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cert_time(not_after: str) -> datetime:
+    """A certificate's time text as aware UTC (sites share few distinct expiry times)."""
     return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)

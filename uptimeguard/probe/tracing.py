@@ -54,6 +54,7 @@ class ProbeState:
         "deadline",
         "dns",
         "hop_start",
+        "peercert",
         "phase",
         "proto",
         "queued_at",
@@ -76,8 +77,10 @@ class ProbeState:
         self.connect: float | None = None
         self.tls: float | None = None
         self.proto: Any = None
-        # The ssl.SSLObject of the latest connection, None if it was plain TCP.
+        # The ssl.SSLObject of the latest connection, None if it was plain TCP, and the peer
+        # certificate asyncio decoded at the end of its handshake (reused, not decoded again).
         self.ssl_object: ssl.SSLObject | None = None
+        self.peercert: dict[str, Any] | None = None
         # The prober's record of the final response, once its headers arrived.
         self.answer: Any = None
 
@@ -120,7 +123,7 @@ async def _on_queued_end(_s: ClientSession, st: ProbeState, _p: Any) -> None:
 async def _on_create_start(_s: ClientSession, st: ProbeState, _p: Any) -> None:
     st.hop_start = perf_counter()
     st.tcp_start = st.tcp_done = None
-    st.proto = st.ssl_object = None
+    st.proto = st.ssl_object = st.peercert = None
     st.phase = DNS
 
 
@@ -129,6 +132,8 @@ async def _on_create_end(_s: ClientSession, st: ProbeState, _p: Any) -> None:
     proto, st.proto = st.proto, None
     transport = getattr(proto, "transport", None)
     st.ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if st.ssl_object is not None:
+        st.peercert = transport.get_extra_info("peercert")
     if st.tcp_done is not None:
         if st.ssl_object is not None:
             st.tls = (st.tls or 0.0) + (now - st.tcp_done)

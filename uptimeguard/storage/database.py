@@ -19,10 +19,13 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so readers never block writers."""
+def make_engine(url: str, busy_timeout: float = 30.0, **kwargs: Any) -> AsyncEngine:
+    """An engine for `url`; SQLite gets WAL (readers never block writers) and a busy timeout:
+    how long a write waits for another connection's write lock before it fails with
+    "database is locked" (the daemon's is `UPTIMEGUARD_SQLITE_BUSY_TIMEOUT_SECONDS`)."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        busy_ms = int(busy_timeout * 1000)
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,7 +33,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         return engine

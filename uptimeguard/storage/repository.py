@@ -255,6 +255,17 @@ class Store:
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
 
+    async def open_incident_counts(self) -> dict[tuple[str, str], int]:
+        """Unresolved incidents per (customer, severity), counted by the database."""
+        query = (
+            select(IncidentRow.customer, IncidentRow.severity, func.count())
+            .where(IncidentRow.resolved_at.is_(None))
+            .group_by(IncidentRow.customer, IncidentRow.severity)
+        )
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {(customer, severity): int(n) for customer, severity, n in rows}
+
     async def incidents_opened(
         self, customer: str, since: datetime, until: datetime
     ) -> list[IncidentRow]:

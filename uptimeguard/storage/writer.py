@@ -4,6 +4,11 @@ Probes never wait for the database: results are appended to a bounded buffer and
 `interval` seconds or every `batch_size` rows, in one transaction per batch. While the database
 is unreachable the buffer keeps filling; past `limit` the oldest results are dropped and
 counted. Site state keeps only the newest row per site, so it never needs dropping.
+
+A flush writes what was queued when it began; what arrives while it writes waits for the next
+one. (Chasing the arrivals made a busy monitor write continuously in batches of whatever came
+in during the previous write: at 333 probes/s, five small transactions pairs a second instead
+of one full one.)
 """
 
 from __future__ import annotations
@@ -61,10 +66,13 @@ class ResultWriter:
             await self.flush()
 
     async def flush(self) -> bool:
-        """Write everything queued; True when the buffer is empty afterwards."""
+        """Write what is queued now, in batches; False when the database refused it (the rows
+        are kept for the next try). Results queued meanwhile wait for the next flush."""
         async with self._lock:
-            while self._results or self._states:
-                count = min(self._batch_size, len(self._results))
+            remaining = len(self._results)
+            while remaining or self._states:
+                count = min(self._batch_size, remaining, len(self._results))
+                remaining -= count
                 batch = [self._results.popleft() for _ in range(count)]
                 states = list(self._states.values())
                 try:
@@ -84,6 +92,8 @@ class ResultWriter:
                 if not self.healthy:
                     log.info("probe results written again")
                 self.healthy = True
+                if remaining <= 0:
+                    break
             return True
 
     def _put_back(self, batch: list[dict[str, Any]]) -> None:
@@ -94,4 +104,6 @@ class ResultWriter:
         self._results.extendleft(reversed(keep))
 
     async def close(self) -> None:
-        await self.flush()
+        """Write everything still queued (stops at the first failure: nothing more to do)."""
+        while (self._results or self._states) and await self.flush():
+            pass

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-from prometheus_client.aiohttp import make_aiohttp_handler
+import asyncio
+
+from aiohttp import hdrs, web
+from prometheus_client.exposition import choose_encoder
 
 from uptimeguard.web import api, status_routes, twilio_routes
 from uptimeguard.web.auth import admin_auth
@@ -25,6 +27,21 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": ready}, status=200 if ready else 503)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text (or OpenMetrics, as the scraper asks), written in a worker thread: for
+    thousands of sites it is seconds of pure Python, and on the event loop it would hold
+    every probe due meanwhile (5,000 sites: 10 MB, about 1.1 s)."""
+    registry = request.app[CONTEXT].metrics.registry
+    encoder, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
+    names = request.query.getall("name[]", [])
+    if names:
+        registry = registry.restricted_registry(names)
+    output = await asyncio.to_thread(encoder, registry)
+    response = web.Response(body=output, headers={hdrs.CONTENT_TYPE: content_type})
+    response.enable_compression()
+    return response
+
+
 def build_app(context: WebContext) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, admin_auth], client_max_size=MAX_BODY_BYTES
@@ -32,7 +49,7 @@ def build_app(context: WebContext) -> web.Application:
     app[CONTEXT] = context
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", make_aiohttp_handler(context.metrics.registry))
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     api.add_routes(app)
     twilio_routes.add_routes(app)

@@ -20,6 +20,7 @@ from uptimeguard.web.errors import json_error
 log = logging.getLogger(__name__)
 
 XML = "application/xml"
+FORM = "application/x-www-form-urlencoded"
 Handler = Callable[[web.Request, PagingService, MultiDict[str]], Awaitable[web.Response]]
 
 
@@ -29,8 +30,13 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
         paging: PagingService | None = context.paging
         settings = context.settings
         token = settings.twilio_auth_token
-        params = await request.post()
-        # Twilio posts plain form fields; a file part is not Twilio's and cannot verify.
+        # Twilio posts form fields, URL-encoded, in UTF-8; anything else is not Twilio's.
+        if request.can_read_body and request.content_type != FORM:
+            return json_error(400, f"Twilio posts {FORM}, not {request.content_type}")
+        try:
+            params = await request.post()
+        except (UnicodeDecodeError, ValueError):
+            return json_error(400, f"the body is not {FORM} in UTF-8")
         fields = MultiDict((k, v) for k, v in params.items() if isinstance(v, str))
         ok = verified(
             token.get_secret_value() if token else None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 import aiohttp
@@ -19,6 +21,23 @@ REQUEST_SECONDS = 15.0
 _HTTP_LOG = logging.getLogger("uptimeguard.paging.twilio.http")
 _HTTP_LOG.setLevel(logging.WARNING)
 RING_SECONDS = 30
+# Set by `_call` for the request under way: did its headers reach the socket? After that a
+# timeout is ambiguous (Twilio may have taken the request), before it is not.
+_WRITTEN: ContextVar[list[bool] | None] = ContextVar("twilio_request_written", default=None)
+
+
+async def _on_headers_sent(
+    _session: aiohttp.ClientSession, _context: SimpleNamespace, _params: Any
+) -> None:
+    written = _WRITTEN.get()
+    if written is not None:
+        written[0] = True
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(_on_headers_sent)
+    return trace
 
 
 class Sender(Protocol):
@@ -38,7 +57,7 @@ class TwilioSender:
     """`Sender` on the twilio library's async client. Build it inside the running loop."""
 
     def __init__(self, account_sid: str, auth_token: str, from_: str, api_base: str) -> None:
-        self._http = AsyncTwilioHttpClient(logger=_HTTP_LOG)
+        self._http = AsyncTwilioHttpClient(logger=_HTTP_LOG, trace_configs=[_trace_config()])
         self._client = Client(account_sid, auth_token, http_client=self._http)
         # Messages and Calls live on the `api` domain; an egress proxy or a test double keeps
         # Twilio's paths under another base (SPEC section 3, TWILIO_API_BASE).
@@ -65,15 +84,22 @@ class TwilioSender:
         return str(call.sid)
 
     async def _call(self, request: Any) -> Any:
+        written = [False]
+        token = _WRITTEN.set(written)
         try:
             async with asyncio.timeout(REQUEST_SECONDS):
                 return await request
         except TwilioException as error:
             raise from_twilio(error) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise from_network(error) from error
+            raise from_network(error, written=written[0]) from error
         except ValueError as error:  # a 2xx answer that is not the JSON Twilio sends
-            raise TransportError(f"Twilio answered with something unreadable: {error}") from error
+            # Twilio said yes (2xx): the page went, so it must not be sent again.
+            raise TransportError(
+                f"Twilio answered with something unreadable: {error}", maybe_taken=True
+            ) from error
+        finally:
+            _WRITTEN.reset(token)
 
     async def close(self) -> None:
         await self._http.close()

@@ -53,12 +53,15 @@ CALL_OUTCOMES = {
 
 
 class TransportError(Exception):
-    """A page Twilio did not take. `permanent` says that retrying cannot help."""
+    """A page Twilio did not take. `permanent` says that retrying cannot help; `maybe_taken`
+    that the request reached Twilio and no answer came back, so Twilio may have taken it and
+    sending it again could page someone twice (Twilio's API has no idempotency key)."""
 
-    def __init__(self, cause: str, permanent: bool = False) -> None:
+    def __init__(self, cause: str, permanent: bool = False, maybe_taken: bool = False) -> None:
         super().__init__(cause)
         self.cause = cause
         self.permanent = permanent
+        self.maybe_taken = maybe_taken
 
 
 def from_twilio(error: TwilioException) -> TransportError:
@@ -75,10 +78,14 @@ def from_twilio(error: TwilioException) -> TransportError:
     return TransportError(f"{cause} ({tag})", permanent=not transient)
 
 
-def from_network(error: BaseException) -> TransportError:
-    """Twilio unreachable or too slow: always worth a retry."""
+def from_network(error: BaseException, written: bool = False) -> TransportError:
+    """Twilio unreachable or too slow: worth a retry, except a request that was written to
+    Twilio and then timed out (`written`): it may have been taken, and must not go twice.
+
+    A connection closed before the answer is retried: on a kept-alive connection it is
+    mostly one Twilio had already closed, which never saw the request."""
     if isinstance(error, asyncio.TimeoutError | TimeoutError):
-        return TransportError("Twilio did not answer in time")
+        return TransportError("Twilio did not answer in time", maybe_taken=written)
     if isinstance(error, aiohttp.ClientConnectorError):
         errno = error.os_error.errno
         reason = os.strerror(errno).lower() if errno else str(error.os_error)
