@@ -98,16 +98,13 @@ async def test_removed_keys_stop_and_lag_is_reported() -> None:
 
 async def test_at_most_concurrency_jobs_at_once_and_drain_on_cancel() -> None:
     loop = asyncio.get_running_loop()
-    running = 0
-    most = 0
+    gate = asyncio.Event()
+    started: list[Hashable] = []
     finished: list[Hashable] = []
 
     async def job(key: Hashable, due: float) -> float:
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        await asyncio.sleep(0.05)
-        running -= 1
+        started.append(key)
+        await gate.wait()
         finished.append(key)
         return due + 3600
 
@@ -115,12 +112,17 @@ async def test_at_most_concurrency_jobs_at_once_and_drain_on_cancel() -> None:
     for i in range(10):
         scheduler.add(i, 3600, first_due=loop.time())
     task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(0.07)  # three finished, three running
+    for _ in range(100):  # let the loop turn until it can start no more
+        await asyncio.sleep(0)
+    assert len(started) == 3  # every job is due, but only three slots
     task.cancel()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert not task.done()  # cancelled, it waits for the running jobs
+    gate.set()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert most == 3
-    assert len(finished) == 6  # the running ones were let finish, no new ones started
+    assert finished == started and len(started) == 3  # let finish, no new ones started
 
 
 async def test_a_failing_job_is_retried_later_not_lost() -> None:
