@@ -81,6 +81,6 @@ async def test_an_incident_left_open_by_a_crash_resolves_when_the_site_is_up(tmp
                 return len([i for i in await daemon.store.incidents() if i.resolved_at is None])
 
             # The site is up and probed every 2 s: two good probes resolve an incident.
-            await eventually(open_incidents, lambda n: n == 0, timeout=10)
+            await eventually(open_incidents, lambda n: n == 0, timeout=8)
     finally:
         await target.stop()
