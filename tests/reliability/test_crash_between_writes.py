@@ -4,9 +4,9 @@
 (`_remember`), then awaits the incident service (`_tell_incidents`). The writer flushes on its
 own timer, so the state `up` (two good probes in a row) can be committed before the
 incident's resolution is. A SIGKILL between the two leaves the database saying: site up,
-incident open. On restart the monitor restores the tracker from `site_states`, sees a site
-that is up and was never down, and never signals a recovery: the incident stays open for as
-long as the site stays up.
+incident open. Restoring the tracker from `site_states` alone would see a site that is up
+and never signal a recovery, so `Monitor.start` marks every site with an open incident of
+its own as down: the next good probes resolve it.
 
 The kill loop in test_restarts.py can land there only by chance (a window of milliseconds per
 recovery), so this test builds the state the kill would leave, directly, and restarts.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 from support import TargetSite, eventually, free_port
 
@@ -44,11 +43,6 @@ customers:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="monitor/service.py: a recovery written to site_states before the incident's "
-    "resolution is lost if the process dies in between (see the module docstring)",
-)
 async def test_an_incident_left_open_by_a_crash_resolves_when_the_site_is_up(tmp_path: Path):
     target = TargetSite()
     await target.start()

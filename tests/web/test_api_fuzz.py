@@ -64,6 +64,8 @@ def test_document_is_served(live_api: str):
 
 @schema.parametrize()
 @settings(
+    # The same examples every run: CI must not pass or fail on the draw.
+    derandomize=True,
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -131,6 +131,13 @@ class Monitor:
         """Restore per-site state from the database and schedule every site."""
         saved = await self._store.site_states()
         self._apply(self.config, saved)
+        # A site whose monitor-opened incident is still open is down, whatever its saved state
+        # says: the process may have died after storing a recovery but before resolving the
+        # incident, and only a site that is down can signal the recovery again.
+        for incident in await self._store.incidents(unresolved=True, limit=100_000):
+            live = self.sites.get((incident.customer, incident.site or ""))
+            if live is not None and incident.source == "monitor":
+                live.tracker.state = "down"
 
     def reload(self, config: ChecksConfig) -> None:
         """Use a new checks file: new sites start, removed sites stop, the rest keep state."""
