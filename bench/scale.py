@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -37,6 +38,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -357,7 +359,13 @@ class Bench:
             SSL_CERT_FILE=str(self.ca),  # the prober's default context trusts the bench CA
             # bench.run_uptimeguard must import from the repository; cwd stays the db folder
             # so that no .env of the repository is read.
-            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            # (--env PYTHONPATH=DIR runs the uptimeguard package found in DIR instead.)
+            PYTHONPATH=os.pathsep.join(
+                filter(
+                    None,
+                    [self.ours_env.get("PYTHONPATH"), str(ROOT), os.environ.get("PYTHONPATH")],
+                )
+            ),
         )
         entries = 2 * run.sites + 4 * math.ceil(run.sites / targets.CUSTOMER_SIZE) + 40
         argv = [PYTHON, "-m", "uptimeguard", "run"]
@@ -795,6 +803,12 @@ def main(argv: list[str] | None = None) -> int:
                         + (f" skipped: {result.skipped}" if result.skipped else ""),
                         flush=True,
                     )
+                    # Keep what is measured even if a later system or the run is cut short.
+                    with open(workdir / "results.jsonl", "a") as f:
+                        record = {"run": dataclasses.asdict(run), **dataclasses.asdict(result)}
+                        f.write(json.dumps(record, default=str) + "\n")
+                    if len(results) < len(systems):
+                        print(textwrap.indent(table(run, results), "    "), flush=True)
                 text = table(run, results)
                 print("\n" + text, flush=True)
                 out.append(text)
