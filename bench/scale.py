@@ -367,19 +367,10 @@ class Bench:
                 )
             ),
         )
-        entries = 2 * run.sites + 4 * math.ceil(run.sites / targets.CUSTOMER_SIZE) + 40
         argv = [PYTHON, "-m", "uptimeguard", "run"]
-        wrapper = [PYTHON, "-m", "bench.run_uptimeguard"]
         if variant == "uvloop":
-            argv = wrapper = [*wrapper, "--uvloop"]
+            argv = [PYTHON, "-m", "bench.run_uptimeguard", "--uvloop"]
         notes = []
-        limit = _loader_limit()
-        if entries > limit:
-            argv = [*wrapper, "--max-entries", str(entries * 2)]
-            notes.append(
-                f"the checks-file loader refuses more than {limit:,} entries ({entries:,} here):"
-                " started through bench/run_uptimeguard.py with that limit raised"
-            )
         log = self.workdir / f"uptimeguard-{system}.log"
         log.unlink(missing_ok=True)
         base = f"http://127.0.0.1:{port}"
@@ -469,12 +460,6 @@ def _probe_outcomes(metrics_text: str) -> dict[str, float]:
     for outcome, value in pattern.findall(metrics_text):
         totals[outcome] = totals.get(outcome, 0.0) + float(value)
     return totals
-
-
-def _loader_limit() -> int:
-    from uptimeguard.config import _yamlnodes
-
-    return int(_yamlnodes.MAX_ENTRIES)
 
 
 def _sqlite_size(path: Path) -> int:

@@ -549,6 +549,38 @@ def test_alias_bombs_are_refused_quickly() -> None:
     assert problems(text)  # refused (unknown keys, too many entries), not ground through
 
 
+def test_the_entry_limit_grows_with_the_file_so_big_plain_files_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uptimeguard.config import _yamlnodes
+
+    monkeypatch.setattr(_yamlnodes, "MAX_ENTRIES", 50)
+    sites = "".join(
+        f'      - {{id: s{i}, url: "https://s{i}.acme.example/"}}\n' for i in range(200)
+    )
+    big = BASE.replace('      - {id: www, url: "https://www.acme.example/"}\n', sites)
+    config = load_config_text(big, env={})
+    assert len(config.site_refs()) == 200  # 400+ entries, none through an alias
+    # 100 customers through one alias, each with the same 100 sites through another.
+    head, _, _ = BASE.partition("customers:")
+    hundred = ", ".join(["*s"] * 100)
+    bomb = head + (
+        's: &s {id: x, url: "https://x.example/"}\n'
+        f"l: &l [{hundred}]\n"
+        "c: &c {id: acme, name: Acme, plan: basic, sites: *l}\n"
+        f"customers: [{hundred.replace('s', 'c')}]\n"
+    )
+    assert len(bomb) < 2_000  # yet 100 x (4 + 100 x 2) entries behind it
+    expected = "checks.yaml:1:1: the file expands (through anchors) to too many entries"
+    assert expected in problems(bomb)
+
+
+def test_a_control_character_is_named_with_its_position() -> None:
+    assert problems("customers:\n  - a\x07b\n") == [
+        "checks.yaml:2:6: YAML syntax: character '\\x07' is not allowed"
+    ]
+
+
 def test_deep_nesting_is_a_problem_not_a_crash() -> None:
     assert problems("customers: " + "[" * 2000 + "]" * 2000 + "\n")
 

@@ -18,7 +18,9 @@ T = TypeVar("T")
 NULL_TAG = "tag:yaml.org,2002:null"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 # Anchors let a small file stand for a huge tree (the same site list under every customer);
-# past this many mapping entries read, give up rather than grind.
+# past this many mapping entries read, beyond one per character of the file, give up rather
+# than grind. A file without aliases cannot reach it: every entry takes characters of its own
+# (so 100,000 sites in a 10 MB file load), while an alias bomb expands far past its length.
 MAX_ENTRIES = 200_000
 
 _ENV_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
@@ -89,11 +91,12 @@ def peek(node: Node | None, key: str) -> Node | None:
 class Context:
     """The file being read: where problems go, and the environment for `${VAR}`."""
 
-    def __init__(self, file: str, env: Mapping[str, str]) -> None:
+    def __init__(self, file: str, env: Mapping[str, str], text_length: int = 0) -> None:
         self.file = file
         self.env = env
         self.problems: list[Problem] = []
         self._entries = 0
+        self._max_entries = MAX_ENTRIES + text_length
 
     # -- problems ----------------------------------------------------------------------------
 
@@ -181,7 +184,7 @@ class Context:
         seen: dict[str, Node] = {}
         for key_node, value_node, explicit in self._pairs(node, set()):
             self._entries += 1
-            if self._entries > MAX_ENTRIES:
+            if self._entries > self._max_entries:
                 raise TooBig
             if not isinstance(key_node, ScalarNode) or is_null(key_node):
                 self.add(key_node, f"a key in {what} must be a name, not {kind(key_node)}")

@@ -47,6 +47,10 @@ __all__ = ["ConfigError", "Problem", "load_config", "load_config_text"]
 
 T = TypeVar("T")
 
+# libyaml's parser where PyYAML was built with it: about five times faster to compose, which
+# is seconds at 100,000 sites; it reports the same marks and errors.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers")
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
@@ -86,7 +90,7 @@ def load_config_text(
 
     `env` supplies `${VAR}` values (default: the process environment).
     """
-    ctx = Context(str(path), os.environ if env is None else env)
+    ctx = Context(str(path), os.environ if env is None else env, len(text))
     root = _compose(ctx, text)
     config = None
     if not ctx.problems:
@@ -106,7 +110,7 @@ def load_config_text(
 def _compose(ctx: Context, text: str) -> Node | None:
     """The document's root node, or None (a syntax error is recorded as the only problem)."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -115,7 +119,10 @@ def _compose(ctx: Context, text: str) -> Node | None:
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
         col = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
-        message = f"YAML syntax: character {error.character!r} is not allowed"
+        character = error.character  # libyaml gives the code point, PyYAML the character
+        if isinstance(character, int):
+            character = chr(character)
+        message = f"YAML syntax: character {character!r} is not allowed"
         ctx.problems.append(Problem(ctx.file, line, col, message))
     except yaml.YAMLError as error:
         ctx.problems.append(Problem(ctx.file, 1, 1, f"YAML syntax: {error}"))
