@@ -156,7 +156,7 @@ class Housekeeping:
                 return
             for (customer, site), (good, total) in counts.items():
                 if total and (customer, site) in configured:
-                    self._metrics.uptime_ratio.labels(customer, site, window).set(good / total)
+                    self._metrics.sites.set_uptime(customer, site, window, good / total)
 
     async def roll_up(self) -> None:
         try:

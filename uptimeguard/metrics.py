@@ -6,31 +6,34 @@ never an incident id or a URL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from uptimeguard.config.models import CHANNELS, OUTCOMES
+from uptimeguard.config.models import CHANNELS
+from uptimeguard.site_metrics import SiteMetrics
 
 if TYPE_CHECKING:
     from uptimeguard.config.models import ChecksConfig
 
-PROBE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Fine below a second so p50/p99 can be read off; 1.0 is a bound (the p99 goal is under 1 s).
 LAG_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0,
     2.0, 5.0, 10.0, 30.0,
 )  # fmt: skip
 ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
+# Per-site lines written between two chances for the event loop to run probes: about 5 ms
+# of work for the histogram family.
+SITES_PER_CHUNK = 1_000
 PAGE_RESULTS = ("sent", "delivered", "failed", "no_answer")
 SLA_TARGETS = ("response", "resolution")
-UPTIME_WINDOWS = ("1d", "30d")
 
 
 class WriterCollector(Collector):
@@ -64,47 +67,18 @@ class WriterCollector(Collector):
 
 
 class Metrics:
-    """Every metric uptimeguard exports, registered on `registry`."""
+    """Every metric uptimeguard exports, registered on `registry`.
+
+    The per-site series live in `sites` (compact, written by `render_sites`); `registry` holds
+    them too, through `SiteMetrics.collect`, so everything can still be read from it.
+    """
 
     def __init__(self, registry: CollectorRegistry | None = None, process: bool = True) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        r = self.registry
-        if process:
-            ProcessCollector(registry=r)
-            PlatformCollector(registry=r)
-            GCCollector(registry=r)
-        site = ("customer", "site")
-        self.probes_total = Counter(
-            "uptimeguard_probes", "Probes run, by outcome.", (*site, "outcome"), registry=r
-        )
-        self.probe_duration = Histogram(
-            "uptimeguard_probe_duration_seconds",
-            "Total time of a probe (DNS to last byte read).",
-            site,
-            buckets=PROBE_BUCKETS,
-            registry=r,
-        )
-        self.site_up = Gauge(
-            "uptimeguard_site_up", "1 when the last probe was good (up or slow).", site, registry=r
-        )
-        self.site_http_status = Gauge(
-            "uptimeguard_site_http_status",
-            "HTTP status of the last probe (0: none).",
-            site,
-            registry=r,
-        )
-        self.tls_expiry = Gauge(
-            "uptimeguard_tls_cert_expiry_timestamp_seconds",
-            "When the site's TLS certificate expires (Unix time).",
-            site,
-            registry=r,
-        )
-        self.uptime_ratio = Gauge(
-            "uptimeguard_uptime_ratio",
-            "Share of good probes over the window, maintenance excluded.",
-            (*site, "window"),
-            registry=r,
-        )
+        # Everything but the per-site series: what the encoder writes before `render_sites`.
+        self.rest = CollectorRegistry()
+        r = None  # each collector is registered on both registries below
+        self.sites = SiteMetrics()
         self.incidents_open = Gauge(
             "uptimeguard_incidents_open",
             "Incidents not yet resolved.",
@@ -142,8 +116,47 @@ class Metrics:
             for result in PAGE_RESULTS:
                 self.pages.labels(channel, result)
         self._writer = WriterCollector()
-        r.register(self._writer)
-        self._sites: set[tuple[str, str]] = set()
+        collectors: list[Collector] = [
+            self.incidents_open,
+            self.incidents_opened,
+            self.sla_breaches,
+            self.pages,
+            self.page_ack,
+            self.scheduler_lag,
+            self._writer,
+        ]
+        for collector in collectors:
+            self.rest.register(collector)
+        if process:  # these register themselves; GCCollector insists on a registry
+            collectors += [
+                ProcessCollector(registry=self.rest),
+                PlatformCollector(registry=self.rest),
+                GCCollector(registry=self.rest),
+            ]
+        for collector in collectors:
+            self.registry.register(collector)
+        self.registry.register(self.sites)
+
+    def exposition(self, accept: str, names: Collection[str] = ()) -> tuple[str, Iterator[bytes]]:
+        """The content type for an `Accept` header, and the text in chunks: prometheus_client
+        writes the small families, then the per-site ones follow a batch of sites at a time,
+        so the caller can send each chunk and let probes run between them. `names` keeps only
+        the families with one of those sample names (Prometheus's `name[]`)."""
+        encoder, content_type = choose_encoder(accept)
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        rest = self.rest.restricted_registry(names) if names else self.rest
+        return content_type, self._chunks(encoder(rest), openmetrics, names)
+
+    def _chunks(self, head: bytes, openmetrics: bool, names: Collection[str]) -> Iterator[bytes]:
+        eof = b"# EOF\n"
+        yield head.removesuffix(eof) if openmetrics else head
+        sites = self.sites.snapshot()
+        for family in self.sites.families(names):
+            yield self.sites.header(family, openmetrics).encode()
+            for start in range(0, len(sites), SITES_PER_CHUNK):
+                yield self.sites.lines(family, sites[start : start + SITES_PER_CHUNK]).encode()
+        if openmetrics:
+            yield eof
 
     def watch_writer(self, dropped: Callable[[], int], buffered: Callable[[], int]) -> None:
         """Read the result writer's dropped and buffered counts at each scrape."""
@@ -166,13 +179,4 @@ class Metrics:
                     self.sla_breaches.labels(customer.id, severity.name, target)
             for cause, severity_name in plan.causes.items():
                 self.incidents_opened.labels(customer.id, severity_name, cause)
-        sites = {ref.key for ref in config.site_refs()}
-        for customer_id, site in self._sites - sites:
-            for metric in (self.probe_duration, self.site_up, self.site_http_status):
-                metric.remove(customer_id, site)
-            self.tls_expiry.remove(customer_id, site)
-            for outcome in OUTCOMES:
-                self.probes_total.remove(customer_id, site, outcome)
-            for window in UPTIME_WINDOWS:
-                self.uptime_ratio.remove(customer_id, site, window)
-        self._sites = sites
+        self.sites.retain({ref.key for ref in config.site_refs()})

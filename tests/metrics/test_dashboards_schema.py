@@ -50,10 +50,8 @@ IDS = [path.name for path in FILES]
 def exported_names() -> set[str]:
     """Every sample name uptimeguard exposes once each labelled metric has a series."""
     m = Metrics(CollectorRegistry())
-    for metric in (m.probe_duration, m.site_up, m.site_http_status, m.tls_expiry):
-        metric.labels("acme", "www")
-    m.probes_total.labels("acme", "www", "up")
-    m.uptime_ratio.labels("acme", "www", "1d")
+    m.sites.series("acme", "www").record("up", 0.1, 200, 2e9)
+    m.sites.set_uptime("acme", "www", "1d", 1.0)
     m.incidents_open.labels("acme", "bug_fix")
     m.incidents_opened.labels("acme", "bug_fix", "http_5xx")
     m.sla_breaches.labels("acme", "bug_fix", "response")

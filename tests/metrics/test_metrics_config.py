@@ -65,12 +65,8 @@ def test_a_reload_drops_the_series_of_removed_sites_only() -> None:
     metrics = Metrics(CollectorRegistry(), process=False)
     metrics.use_config(config("www", "shop"))
     for site in ("www", "shop"):
-        metrics.probes_total.labels("acme", site, "up").inc()
-        metrics.probe_duration.labels("acme", site).observe(0.1)
-        metrics.site_up.labels("acme", site).set(1)
-        metrics.site_http_status.labels("acme", site).set(200)
-        metrics.tls_expiry.labels("acme", site).set(2e9)
-        metrics.uptime_ratio.labels("acme", site, "1d").set(1)
+        metrics.sites.series("acme", site).record("up", 0.1, 200, 2e9)
+        metrics.sites.set_uptime("acme", site, "1d", 1.0)
     metrics.incidents_opened.labels("acme", "bug_fix", "http_5xx").inc()
 
     metrics.use_config(config("www"))

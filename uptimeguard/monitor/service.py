@@ -12,7 +12,6 @@ import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig, SiteRef
@@ -22,6 +21,7 @@ from uptimeguard.monitor.maintenance import in_maintenance
 from uptimeguard.monitor.scheduler import HeapScheduler
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
 from uptimeguard.probe import Prober, ProbeResult
+from uptimeguard.site_metrics import SiteSeries
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
 
@@ -72,34 +72,6 @@ class SiteLive:
     unsent: list[IncidentSignal] = field(default_factory=list)
     # The site's labelled metric series, looked up once instead of on every probe.
     series: SiteSeries | None = None
-
-
-class SiteSeries:
-    """One site's children of the per-site metrics. A series appears on first use, as with
-    `labels()` at each probe: no TLS expiry series for a plain-HTTP site, no outcome series
-    before that outcome is seen."""
-
-    __slots__ = ("_metrics", "duration", "http_status", "key", "outcomes", "tls_expiry", "up")
-
-    def __init__(self, metrics: Metrics, customer: str, site: str) -> None:
-        self._metrics = metrics
-        self.key = (customer, site)
-        self.duration = metrics.probe_duration.labels(customer, site)
-        self.up = metrics.site_up.labels(customer, site)
-        self.http_status = metrics.site_http_status.labels(customer, site)
-        self.tls_expiry: Any = None
-        self.outcomes: dict[str, Any] = {}
-
-    def probes(self, outcome: str) -> Any:
-        child = self.outcomes.get(outcome)
-        if child is None:
-            child = self.outcomes[outcome] = self._metrics.probes_total.labels(*self.key, outcome)
-        return child
-
-    def tls(self) -> Any:
-        if self.tls_expiry is None:
-            self.tls_expiry = self._metrics.tls_expiry.labels(*self.key)
-        return self.tls_expiry
 
 
 class Monitor:
@@ -249,14 +221,14 @@ class Monitor:
         live.last_status_code = result.status_code
         series = live.series
         if series is None:
-            series = live.series = SiteSeries(self._metrics, customer, site)
-        series.probes(result.outcome).inc()
-        if result.total is not None:
-            series.duration.observe(result.total)
-        series.up.set(1 if result.outcome in ("up", "slow") else 0)
-        series.http_status.set(result.status_code or 0)
-        if result.tls_expires_at is not None:
-            series.tls().set(result.tls_expires_at.timestamp())
+            series = live.series = self._metrics.sites.series(customer, site)
+        tls_expiry = result.tls_expires_at
+        series.record(
+            result.outcome,
+            result.total,
+            result.status_code,
+            None if tls_expiry is None else tls_expiry.timestamp(),
+        )
         error = (result.error or None) and result.error[:300]
         self._writer.add(
             {
