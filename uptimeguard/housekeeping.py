@@ -13,6 +13,7 @@ these jobs are rebuilt from the database at start.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -23,12 +24,12 @@ from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
-from uptimeguard.status.rollup_job import roll_up
+from uptimeguard.status.rollup_job import GRACE, roll_up
+from uptimeguard.status.rollups import DAY, day_start, utc_day
 from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)
 
-UPTIME_WINDOWS = {"1d": timedelta(days=1), "30d": timedelta(days=30)}
 
 
 class Housekeeping:
@@ -52,20 +53,23 @@ class Housekeeping:
         self._config: ChecksConfig | None = None
         # Every configured site is rolled up to at least this instant (None: not yet).
         self.rollup_frontier: datetime | None = None
+        self._rolling_up = asyncio.Lock()  # the start-up run and the interval job may meet
+        # Results younger than this are left for the next rollup (they may still be in the
+        # write buffer), so the uptime gauges trail the probes by up to grace + 5 minutes.
+        self.rollup_grace = GRACE
 
     def start(self) -> None:
         self.sync_config()
         s = self.scheduler
         s.add_job(self.check_breaches, "interval", seconds=30, id="sla-sweep")
         s.add_job(self.refresh_incident_gauge, "interval", seconds=60, id="incident-gauge")
+        # Rolls up the new results, then sets the uptime gauges from the rollups.
         s.add_job(self.refresh_uptime, "interval", minutes=5, id="uptime")
-        s.add_job(self.roll_up, "interval", minutes=5, id="rollups")
         s.add_job(self.prune, "interval", hours=6, id="prune")
         s.start()
         self._soon(self.check_breaches, "sla-sweep-now")
         self._soon(self.refresh_incident_gauge, "incident-gauge-now")
         self._soon(self.refresh_uptime, "uptime-now")
-        self._soon(self.roll_up, "rollups-now")
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -144,23 +148,42 @@ class Housekeeping:
         self._open_gauge_keys |= set(counts)
 
     async def refresh_uptime(self) -> None:
-        """Set the ratio of each configured site that has results in the window."""
+        """Bring the daily rollups up to date, then set each configured site's uptime ratio
+        from them: `30d` is the last 30 UTC days, today's so far included; `1d` is today so
+        far plus yesterday's share of the last 24 hours, taken pro rata from yesterday's row.
+        Both read one row per site and day, never the raw results."""
         self.sync_config()
+        await self.roll_up()
         configured = {ref.key for ref in self._incidents.config.site_refs()}
         now = self._clock.now()
-        for window, span in UPTIME_WINDOWS.items():
-            try:
-                counts = await self._store.uptime_counts(now - span)
-            except Exception as error:
-                log.warning("cannot compute uptime: %s", error)
-                return
-            for (customer, site), (good, total) in counts.items():
-                if total and (customer, site) in configured:
-                    self._metrics.sites.set_uptime(customer, site, window, good / total)
+        today = utc_day(now)
+        yesterday_share = 1 - (now - day_start(today)) / DAY
+        try:
+            month = await self._store.rollup_counts(today - timedelta(days=29))
+            today_counts = await self._store.rollup_counts(today)
+            yesterday = await self._store.rollup_counts(today - DAY, today - DAY)
+        except Exception as error:
+            log.warning("cannot compute uptime: %s", error)
+            return
+        day: dict[tuple[str, str], tuple[float, float]] = {}
+        for key in today_counts.keys() | yesterday.keys():
+            good, total = today_counts.get(key, (0, 0))
+            good_before, total_before = yesterday.get(key, (0, 0))
+            day[key] = (
+                good + good_before * yesterday_share,
+                total + total_before * yesterday_share,
+            )
+        sites = self._metrics.sites
+        for window, counts in (("1d", day), ("30d", month)):
+            for key, (good, total) in counts.items():
+                if total and key in configured:
+                    sites.set_uptime(*key, window, good / total)
 
     async def roll_up(self) -> None:
         try:
-            run = await roll_up(self._store, self._incidents.config, self._clock.now())
+            async with self._rolling_up:
+                config, now = self._incidents.config, self._clock.now()
+                run = await roll_up(self._store, config, now, self.rollup_grace)
         except Exception as error:
             log.warning("daily rollup failed: %s", error)
             return

@@ -16,6 +16,7 @@ import math
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -151,8 +152,9 @@ async def running_world(
             twilio_api_base=twilio.url,
         )
         daemon = await stack.enter_async_context(running_daemon(settings, config))
-        # Uptime ratios are refreshed from stored results every 5 minutes; a short run needs
-        # them sooner.
+        # Uptime ratios are refreshed from the rollups every 5 minutes, and rollups leave the
+        # last minute's results for the next run; a short run needs them sooner.
+        daemon.housekeeping.rollup_grace = timedelta(seconds=1)
         daemon.housekeeping.scheduler.reschedule_job("uptime", trigger="interval", seconds=1)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         yield World(daemon=daemon, http=http, www=www, twilio=twilio)

@@ -124,3 +124,19 @@ async def test_prune_keeps_what_is_not_rolled_up(store: Store, clock):  # type: 
 async def count_results(store: Store) -> int:
     async with store.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(ProbeResultRow)) or 0)
+
+
+async def test_uptime_gauges_come_from_the_rollups(store: Store, clock):  # type: ignore[no-untyped-def]
+    clock.current = START + timedelta(days=3, hours=6)  # 06:00 on the fourth day
+    await store.insert_results(results(START, clock.current))
+    metrics = Metrics(process=False)
+    keeper = Housekeeping(
+        store, IncidentService(store, CONFIG), metrics, clock, retention=timedelta(days=40)
+    )
+    await keeper.refresh_uptime()  # rolls up first, then reads one row per site and day
+    www = metrics.sites.series("acme", "www").uptime
+    # Today: 72 probes, the 12 of 00:00-01:00 down. Yesterday: 288, 24 down, of which the
+    # last 18 hours (three quarters) count in the last 24 hours.
+    assert www["1d"] == (60 + 264 * 0.75) / (72 + 288 * 0.75)
+    assert www["30d"] == (3 * 264 + 60) / (3 * 288 + 72)
+    assert metrics.sites.series("acme", "api").uptime == {"1d": 1.0, "30d": 1.0}

@@ -1,6 +1,6 @@
 """The repository contract, run on SQLite and (when configured) PostgreSQL."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -38,14 +38,21 @@ async def test_results_round_trip_in_utc(store: Store):
     assert stored[0].checked_at.tzinfo is not None
 
 
-async def test_uptime_excludes_maintenance(store: Store):
-    await store.insert_results(
-        [result("www", T0, "up"), result("www", T0, "http_5xx"),
-         result("www", T0, "timeout", maintenance=True), result("api", T0, "slow")]
-    )
-    counts = await store.uptime_counts(T0 - timedelta(hours=1))
-    assert counts[("acme", "www")] == (1, 2)
-    assert counts[("acme", "api")] == (1, 1)
+async def test_rollup_counts_sum_days_per_site(store: Store):
+    def rollup(site: str, day: date, good: int, total: int) -> dict[str, object]:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        return {"customer": "acme", "site": site, "day": day, "good": good, "total": total,
+                "maintenance": 0, "accounted_to": start}  # fmt: skip
+
+    d0 = date(2026, 3, 1)
+    await store.upsert_rollups(
+        [rollup("www", d0, 10, 12), rollup("www", d0 + timedelta(days=1), 5, 5),
+         rollup("www", d0 + timedelta(days=2), 1, 4), rollup("api", d0, 3, 3)]
+    )  # fmt: skip
+    assert await store.rollup_counts(d0) == {("acme", "www"): (16, 21), ("acme", "api"): (3, 3)}
+    one_day = await store.rollup_counts(d0 + timedelta(days=1), d0 + timedelta(days=1))
+    assert one_day == {("acme", "www"): (5, 5)}
+    assert await store.rollup_counts(d0 + timedelta(days=3)) == {}
 
 
 async def test_site_states_upsert(store: Store):

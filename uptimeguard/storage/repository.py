@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -85,17 +85,23 @@ class Store:
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
 
-    async def uptime_counts(self, since: datetime) -> dict[tuple[str, str], tuple[int, int]]:
-        """(good, counted) probes per site since `since`, maintenance excluded."""
-        good = func.sum(case((ProbeResultRow.outcome.in_(("up", "slow")), 1), else_=0))
-        query = (
-            select(ProbeResultRow.customer, ProbeResultRow.site, good, func.count())
-            .where(ProbeResultRow.checked_at >= since, ProbeResultRow.in_maintenance.is_(False))
-            .group_by(ProbeResultRow.customer, ProbeResultRow.site)
+    async def rollup_counts(
+        self, first: date, last: date | None = None
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """(good, counted) probes per site over the daily rollups of days `first`..`last`
+        (inclusive; open-ended without `last`), maintenance excluded. Reading rollups keeps
+        this one row per site and day, where raw results would be one per probe (at 100,000
+        sites, 30 days of them are 860 million rows)."""
+        d = DailyRollupRow
+        query = select(d.customer, d.site, func.sum(d.good), func.sum(d.total)).where(
+            d.day >= first
         )
+        if last is not None:
+            query = query.where(d.day <= last)
+        query = query.group_by(d.customer, d.site)
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
-        return {(c, s): (int(g or 0), int(n)) for c, s, g, n in rows}
+        return {(c, s): (int(g or 0), int(n or 0)) for c, s, g, n in rows}
 
     async def prune_results(self, before: datetime) -> int:
         async with self.sessions.begin() as session:
