@@ -68,9 +68,11 @@ class FlakyIncidents:
 class ListWriter:
     def __init__(self) -> None:
         self.results: list[dict] = []
+        self.states: list[dict | None] = []
 
-    def add(self, result: dict, state: dict) -> None:
+    def add(self, result: dict, state: dict | None = None) -> None:
         self.results.append(result)
+        self.states.append(state)
 
 
 class Clock:
@@ -152,3 +154,21 @@ async def test_next_probe_keeps_phase_or_rechecks():
     assert await monitor.probe_site(KEY, due) == due + 300.0
     recheck = await monitor.probe_site(KEY, due)
     assert 29.0 < recheck - asyncio.get_running_loop().time() <= 30.0
+
+
+async def test_site_state_is_queued_when_it_changes_or_grows_old():
+    incidents = FlakyIncidents(failures=0)
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    clock = Clock(start)
+    # recover defaults to 2: the first two good probes change `successes`, then nothing does.
+    outcomes = ["up"] * 5 + ["refused"] * 2 + ["up"] * 30
+    monitor, writer = await make_monitor(outcomes, incidents, clock)
+    await run(monitor, 7)
+    kept = [s and (s["last_outcome"], s["successes"], s["failures"]) for s in writer.states]
+    assert kept == [("up", 1, 0), ("up", 2, 0), None, None, None, ("refused", 0, 1),
+                    ("refused", 0, 2)]  # fmt: skip
+    assert len(writer.results) == 7  # every result is kept
+    await run(monitor, 30)  # 15 minutes of probes every 30 s once it is up again
+    stored_at = [s["last_checked_at"] for s in writer.states[7:] if s]
+    assert stored_at[:2] == [start + timedelta(seconds=240), start + timedelta(seconds=270)]
+    assert stored_at[2:] == [start + timedelta(seconds=870)]  # ten minutes after the last

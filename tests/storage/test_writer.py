@@ -12,15 +12,11 @@ class FlakyStore:
         self.states: dict = {}
         self.calls = 0
 
-    async def insert_results(self, rows):
+    async def insert_results(self, rows, states=()):
         self.calls += 1
         if self.down:
             raise ConnectionError("database unreachable")
         self.results.extend(rows)
-
-    async def upsert_site_states(self, states):
-        if self.down:
-            raise ConnectionError("database unreachable")
         for state in states:
             self.states[(state["customer"], state["site"])] = state
 

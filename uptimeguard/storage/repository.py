@@ -46,27 +46,32 @@ class Store:
 
     # -- probe results and site state -------------------------------------------------------
 
-    async def insert_results(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Write many probe results in one statement and one transaction."""
-        if not rows:
+    async def insert_results(
+        self, rows: Sequence[dict[str, Any]], states: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        """Write many probe results, and the site states that go with them, in one
+        transaction (one statement each)."""
+        if not rows and not states:
             return
         async with self.sessions.begin() as session:
-            await session.execute(insert(ProbeResultRow), list(rows))
+            if rows:
+                await session.execute(insert(ProbeResultRow), list(rows))
+            if states:
+                await session.execute(self._upsert_states(), list(states))
 
     async def upsert_site_states(self, states: Sequence[dict[str, Any]]) -> None:
         """Insert or replace the monitor's per-site state rows."""
-        if not states:
-            return
+        await self.insert_results((), states)
+
+    def _upsert_states(self) -> Any:
         dialect = self.engine.dialect.name
         dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = dialect_insert(SiteStateRow)
         columns = [c.name for c in SiteStateRow.__table__.columns if not c.primary_key]
-        statement = statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=["customer", "site"],
             set_={name: statement.excluded[name] for name in columns},
         )
-        async with self.sessions.begin() as session:
-            await session.execute(statement, list(states))
 
     async def site_states(self) -> dict[tuple[str, str], SiteStateRow]:
         async with self.sessions() as session:

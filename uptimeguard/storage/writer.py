@@ -43,13 +43,15 @@ class ResultWriter:
         self.dropped = 0
         self.healthy = True  # False while the last write failed
 
-    def add(self, result: dict[str, Any], state: dict[str, Any]) -> None:
-        """Queue one probe result and the site's state after it."""
+    def add(self, result: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+        """Queue one probe result and, when it changed, the site's state after it (a site's
+        newest state replaces any of its states not yet written)."""
         if len(self._results) >= self._limit:
             self._results.popleft()
             self.dropped += 1
         self._results.append(result)
-        self._states[(state["customer"], state["site"])] = state
+        if state is not None:
+            self._states[(state["customer"], state["site"])] = state
         if len(self._results) >= self._batch_size:
             self._flush_now.set()
 
@@ -76,9 +78,7 @@ class ResultWriter:
                 batch = [self._results.popleft() for _ in range(count)]
                 states = list(self._states.values())
                 try:
-                    await self._store.insert_results(batch)
-                    if states:
-                        await self._store.upsert_site_states(states)
+                    await self._store.insert_results(batch, states)
                 except Exception as error:  # the database is outside us: keep and retry
                     self._put_back(batch)
                     if self.healthy:
