@@ -32,7 +32,7 @@ from uptimeguard.paging.models import (
     PageRow,
     PagingStateRow,
 )
-from uptimeguard.storage.models import IncidentRow, UTCDateTime
+from uptimeguard.storage.models import IncidentEventRow, IncidentRow, UTCDateTime
 from uptimeguard.storage.repository import Store
 
 
@@ -72,6 +72,11 @@ class Outbox:
         )
         async with self._sessions() as session:
             return list((await session.scalars(query)).all())
+
+    async def last_event_id(self) -> int | None:
+        """The newest timeline line of any incident: it moves whenever any incident changes."""
+        async with self._sessions() as session:
+            return await session.scalar(select(func.max(IncidentEventRow.id)))
 
     async def active(self) -> list[tuple[IncidentRow, PagingStateRow]]:
         """Incidents whose paging is not finished (resolution not yet handled)."""
