@@ -218,7 +218,7 @@ def test_anchors_and_merge_keys() -> None:
 
 def test_empty_file_is_valid_and_monitors_nothing() -> None:
     assert load("").customers == ()
-    assert load("customers: []\n").site_refs() == []
+    assert load("customers: []\n").site_refs() == ()
 
 
 # -- one test per kind of problem ------------------------------------------------------------

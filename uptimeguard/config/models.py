@@ -273,16 +273,27 @@ class ChecksConfig:
     people: dict[str, Person]
     oncall: Oncall | None
     customers: tuple[Customer, ...]
+    # Built on first use and kept (the config never changes): at 100,000 sites, building the
+    # references or searching the customers on every call showed in profiles.
+    _refs: tuple[SiteRef, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _by_id: dict[str, Customer] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def customer(self, customer_id: str) -> Customer:
-        for customer in self.customers:
-            if customer.id == customer_id:
-                return customer
-        raise KeyError(customer_id)
+        by_id = self._by_id
+        if by_id is None:
+            by_id = {}
+            for customer in self.customers:
+                by_id.setdefault(customer.id, customer)  # the first of a repeated id, as before
+            object.__setattr__(self, "_by_id", by_id)
+        return by_id[customer_id]
 
-    def site_refs(self) -> list[SiteRef]:
+    def site_refs(self) -> tuple[SiteRef, ...]:
+        if self._refs is not None:
+            return self._refs
         d = self.defaults
-        return [
+        refs = tuple(
             SiteRef(
                 customer=customer,
                 site=site,
@@ -294,7 +305,9 @@ class ChecksConfig:
             )
             for customer in self.customers
             for site in customer.sites
-        ]
+        )
+        object.__setattr__(self, "_refs", refs)
+        return refs
 
     def plan_for(self, customer_id: str) -> Plan:
         return self.plans[self.customer(customer_id).plan]

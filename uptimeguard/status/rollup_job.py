@@ -44,11 +44,12 @@ async def roll_up(
     refs = {ref.key: ref for ref in config.site_refs()}
     if not refs:
         return RollupRun(0, 0, upto)
-    states: dict[tuple[str, str], DayRollup] = {
-        key: DayRollup.from_row(row)
-        for key, row in (await store.latest_rollups()).items()
-        if key in refs
-    }
+    states: dict[tuple[str, str], DayRollup] = {}
+    for index, (key, row) in enumerate((await store.latest_rollups()).items()):
+        if index % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)  # 100,000 sites: probes go on between batches
+        if key in refs:
+            states[key] = DayRollup.from_row(row)
     missing = [key for key in refs if key not in states]
     if missing:  # a new site, or a database from before rollups: start at its first result
         first = await store.first_result_times()
@@ -76,7 +77,9 @@ async def roll_up(
                 state = states[key] = state.next_day(span)
             state.add(at, kind_of(outcome, maintenance), span)
             changed[(*key, state.day)] = state
-        for key, state in list(states.items()):
+        for index, (key, state) in enumerate(list(states.items())):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
             if state.accounted_to >= until:
                 continue
             span = max_span(refs[key])
@@ -85,7 +88,10 @@ async def roll_up(
                 state = states[key] = state.next_day(span)
             state.advance(until, span)
             changed[(*key, state.day)] = state
-        await store.upsert_rollups([state.as_row() for state in changed.values()])
+        # In batches, each its own statement: one of 100,000 rows held the loop for seconds.
+        pending = list(changed.values())
+        for start in range(0, len(pending), YIELD_EVERY):
+            await store.upsert_rollups([s.as_row() for s in pending[start : start + YIELD_EVERY]])
         touched |= set(changed)
         since = until
     frontier = min(state.accounted_to for state in states.values())
