@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, datetime
 
 from uptimeguard.storage.writer import ResultWriter
@@ -68,3 +69,24 @@ async def test_buffer_is_bounded_and_drops_the_oldest():
     store.down = False
     await writer.flush()
     assert [r["n"] for r in store.results] == list(range(50, 150))
+
+
+async def test_a_batch_being_written_is_still_pending():
+    store = FlakyStore()
+    gate = asyncio.Event()
+    insert = store.insert_results
+
+    async def slow_insert(rows, states=()):
+        await gate.wait()
+        await insert(rows, states)
+
+    store.insert_results = slow_insert  # type: ignore[method-assign]
+    writer = ResultWriter(store, batch_size=10, limit=1000)  # type: ignore[arg-type]
+    for n in range(3):
+        writer.add(*pair(n))
+    flushing = asyncio.create_task(writer.flush())
+    await asyncio.sleep(0)
+    assert writer.pending == 3  # taken off the queue, not yet in the database
+    gate.set()
+    assert await flushing
+    assert writer.pending == 0 and len(store.results) == 3

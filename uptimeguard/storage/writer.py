@@ -42,6 +42,7 @@ class ResultWriter:
         self._lock = asyncio.Lock()
         self.dropped = 0
         self.healthy = True  # False while the last write failed
+        self._writing = 0  # results of the batch being written now
 
     def add(self, result: dict[str, Any], state: dict[str, Any] | None = None) -> None:
         """Queue one probe result and, when it changed, the site's state after it (a site's
@@ -57,7 +58,8 @@ class ResultWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._results)
+        """Results not yet in the database: queued, or in a write that has not committed."""
+        return len(self._results) + self._writing
 
     async def run(self) -> None:
         """Flush on a timer until cancelled; the final flush happens in `close`."""
@@ -77,6 +79,7 @@ class ResultWriter:
                 remaining -= count
                 batch = [self._results.popleft() for _ in range(count)]
                 states = list(self._states.values())
+                self._writing = len(batch)
                 try:
                     await self._store.insert_results(batch, states)
                 except Exception as error:  # the database is outside us: keep and retry
@@ -85,6 +88,8 @@ class ResultWriter:
                         log.warning("cannot write probe results (%s); holding them", error)
                     self.healthy = False
                     return False
+                finally:
+                    self._writing = 0
                 for state in states:
                     key = (state["customer"], state["site"])
                     if self._states.get(key) is state:
