@@ -150,4 +150,5 @@ async def test_database_outage_loses_nothing(database, tmp_path):
 
 
 async def _flushed(daemon) -> bool:  # type: ignore[no-untyped-def]
-    return daemon.writer.pending == 0 and daemon.writer.healthy
+    writer = daemon.writer  # nothing queued, nothing still being written
+    return writer.pending == 0 and writer.in_flight == 0 and writer.healthy

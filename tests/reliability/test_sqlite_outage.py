@@ -108,7 +108,8 @@ async def stored(daemon: Daemon, since: datetime, until: datetime, prefix: str =
 
 
 async def flushed(daemon: Daemon) -> bool:
-    return daemon.writer.pending == 0 and daemon.writer.healthy
+    writer = daemon.writer  # nothing queued, nothing still being written
+    return writer.pending == 0 and writer.in_flight == 0 and writer.healthy
 
 
 async def test_locked_sqlite_loses_nothing(tmp_path: Path, target: TargetSite, twilio):

@@ -71,7 +71,7 @@ async def test_buffer_is_bounded_and_drops_the_oldest():
     assert [r["n"] for r in store.results] == list(range(50, 150))
 
 
-async def test_a_batch_being_written_is_still_pending():
+async def test_a_batch_being_written_is_in_flight_until_it_commits():
     store = FlakyStore()
     gate = asyncio.Event()
     insert = store.insert_results
@@ -86,7 +86,7 @@ async def test_a_batch_being_written_is_still_pending():
         writer.add(*pair(n))
     flushing = asyncio.create_task(writer.flush())
     await asyncio.sleep(0)
-    assert writer.pending == 3  # taken off the queue, not yet in the database
+    assert (writer.pending, writer.in_flight) == (0, 3)  # off the queue, not yet stored
     gate.set()
     assert await flushing
-    assert writer.pending == 0 and len(store.results) == 3
+    assert (writer.pending, writer.in_flight, len(store.results)) == (0, 0, 3)

@@ -58,8 +58,13 @@ class ResultWriter:
 
     @property
     def pending(self) -> int:
-        """Results not yet in the database: queued, or in a write that has not committed."""
-        return len(self._results) + self._writing
+        """Results queued, bounded by `limit` (the `uptimeguard_results_buffered` gauge)."""
+        return len(self._results)
+
+    @property
+    def in_flight(self) -> int:
+        """Results of the write under way: off the queue, not yet committed."""
+        return self._writing
 
     async def run(self) -> None:
         """Flush on a timer until cancelled; the final flush happens in `close`."""
