@@ -69,15 +69,15 @@ class WriterCollector(Collector):
 class Metrics:
     """Every metric uptimeguard exports, registered on `registry`.
 
-    The per-site series live in `sites` (compact, written by `render_sites`); `registry` holds
+    The per-site series live in `sites` (compact, written by `exposition`); `registry` holds
     them too, through `SiteMetrics.collect`, so everything can still be read from it.
     """
 
     def __init__(self, registry: CollectorRegistry | None = None, process: bool = True) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        # Everything but the per-site series: what the encoder writes before `render_sites`.
+        # Everything but the per-site series: what the encoder writes before the per-site families.
         self.rest = CollectorRegistry()
-        r = None  # each collector is registered on both registries below
+        r = None  # registered below, on both registries
         self.sites = SiteMetrics()
         self.incidents_open = Gauge(
             "uptimeguard_incidents_open",
