@@ -24,7 +24,7 @@ from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
-from uptimeguard.status.rollup_job import GRACE, roll_up
+from uptimeguard.status.rollup_job import GRACE, paced, roll_up
 from uptimeguard.status.rollups import DAY, day_start, utc_day
 from uptimeguard.storage.repository import Store
 
@@ -175,9 +175,7 @@ class Housekeeping:
             )
         sites = self._metrics.sites
         for window, counts in (("1d", day), ("30d", month)):
-            for index, (key, (good, total)) in enumerate(counts.items()):
-                if index % 5_000 == 4_999:
-                    await asyncio.sleep(0)  # 100,000 sites: let probes run between batches
+            async for key, (good, total) in paced(counts.items(), 5_000):
                 if total and key in configured:
                     sites.set_uptime(*key, window, good / total)
 

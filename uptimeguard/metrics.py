@@ -77,40 +77,43 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         # Everything but the per-site series: what the encoder writes before the per-site families.
         self.rest = CollectorRegistry()
-        r = None  # registered below, on both registries
         self.sites = SiteMetrics()
+        # Made unregistered (registry=None), then registered below on both registries.
         self.incidents_open = Gauge(
             "uptimeguard_incidents_open",
             "Incidents not yet resolved.",
             ("customer", "severity"),
-            registry=r,
+            registry=None,
         )
         self.incidents_opened = Counter(
             "uptimeguard_incidents_opened",
             "Incidents opened.",
             ("customer", "severity", "cause"),
-            registry=r,
+            registry=None,
         )
         self.sla_breaches = Counter(
             "uptimeguard_sla_breaches",
             "SLA targets missed.",
             ("customer", "severity", "target"),
-            registry=r,
+            registry=None,
         )
         self.pages = Counter(
-            "uptimeguard_pages", "Pages by channel and result.", ("channel", "result"), registry=r
+            "uptimeguard_pages",
+            "Pages by channel and result.",
+            ("channel", "result"),
+            registry=None,
         )
         self.page_ack = Histogram(
             "uptimeguard_page_ack_seconds",
             "From the first page of an incident to its acknowledgement.",
             buckets=ACK_BUCKETS,
-            registry=r,
+            registry=None,
         )
         self.scheduler_lag = Histogram(
             "uptimeguard_scheduler_lag_seconds",
             "How late a probe started after it was due.",
             buckets=LAG_BUCKETS,
-            registry=r,
+            registry=None,
         )
         for channel in CHANNELS:
             for result in PAGE_RESULTS:

@@ -242,13 +242,14 @@ class Monitor:
         error = (result.error or None) and result.error[:300]
         tracker = live.tracker
         # Stored successes stop at `recover`: past it the count changes nothing on restore.
+        successes = min(tracker.successes, live.rules.recover)
         substance = (
             tracker.state,
             result.outcome,
             result.status_code,
             error,
             tracker.failures,
-            min(tracker.successes, live.rules.recover),
+            successes,
             result.tls_expires_at,
         )
         state = None
@@ -264,7 +265,7 @@ class Monitor:
                 "last_checked_at": at,
                 "last_error": error,
                 "failures": tracker.failures,
-                "successes": substance[5],
+                "successes": successes,
                 "tls_expires_at": result.tls_expires_at,
             }
         self._writer.add(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from uptimeguard.config.models import ChecksConfig, SiteRef
 from uptimeguard.status.rollups import DAY, DayRollup, day_start, kind_of, utc_day
@@ -22,6 +24,17 @@ log = logging.getLogger(__name__)
 
 GRACE = timedelta(minutes=1)
 YIELD_EVERY = 2000  # results folded between yields to the event loop (about 30 ms)
+
+T = TypeVar("T")
+
+
+async def paced(items: Iterable[T], every: int = YIELD_EVERY) -> AsyncIterator[T]:
+    """`items`, letting the event loop run after every `every` of them: a pass over 100,000
+    sites, or a first run over weeks of results, must not hold up the probes."""
+    for index, item in enumerate(items):
+        if index and index % every == 0:
+            await asyncio.sleep(0)
+        yield item
 
 
 def max_span(ref: SiteRef) -> timedelta:
@@ -45,9 +58,7 @@ async def roll_up(
     if not refs:
         return RollupRun(0, 0, upto)
     states: dict[tuple[str, str], DayRollup] = {}
-    for index, (key, row) in enumerate((await store.latest_rollups()).items()):
-        if index % YIELD_EVERY == YIELD_EVERY - 1:
-            await asyncio.sleep(0)  # 100,000 sites: probes go on between batches
+    async for key, row in paced((await store.latest_rollups()).items()):
         if key in refs:
             states[key] = DayRollup.from_row(row)
     missing = [key for key in refs if key not in states]
@@ -64,9 +75,7 @@ async def roll_up(
         changed: dict[tuple[str, str, object], DayRollup] = {}
         results = await store.result_stream(since, until)
         read += len(results)
-        for index, (customer, site, at, outcome, maintenance) in enumerate(results):
-            if index % YIELD_EVERY == YIELD_EVERY - 1:
-                await asyncio.sleep(0)  # a first run over weeks of results must not stall probes
+        async for customer, site, at, outcome, maintenance in paced(results):
             key = (customer, site)
             state = states.get(key)
             if state is None or (state.last_at is not None and at <= state.last_at):
@@ -77,9 +86,7 @@ async def roll_up(
                 state = states[key] = state.next_day(span)
             state.add(at, kind_of(outcome, maintenance), span)
             changed[(*key, state.day)] = state
-        for index, (key, state) in enumerate(list(states.items())):
-            if index % YIELD_EVERY == YIELD_EVERY - 1:
-                await asyncio.sleep(0)
+        async for key, state in paced(list(states.items())):
             if state.accounted_to >= until:
                 continue
             span = max_span(refs[key])
