@@ -1,6 +1,6 @@
 """`uptimeguard run` on uvloop's event loop instead of asyncio's, to measure what it buys.
 
-    python -m bench.run_uptimeguard --uvloop
+python -m bench.run_uptimeguard --uvloop
 """
 
 from __future__ import annotations

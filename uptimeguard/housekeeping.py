@@ -31,7 +31,6 @@ from uptimeguard.storage.repository import Store
 log = logging.getLogger(__name__)
 
 
-
 class Housekeeping:
     def __init__(
         self,
@@ -175,9 +174,9 @@ class Housekeeping:
             )
         sites = self._metrics.sites
         for window, counts in (("1d", day), ("30d", month)):
-            async for key, (good, total) in paced(counts.items(), 5_000):
-                if total and key in configured:
-                    sites.set_uptime(*key, window, good / total)
+            async for key, (good_probes, all_probes) in paced(counts.items(), 5_000):
+                if all_probes and key in configured:
+                    sites.set_uptime(*key, window, good_probes / all_probes)
 
     async def roll_up(self) -> None:
         try:

@@ -49,7 +49,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_text or record.exc_info:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(
+                record.exc_info or (None, None, None)
+            )
         return json.dumps(entry)
 
 

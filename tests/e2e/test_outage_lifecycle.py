@@ -69,7 +69,9 @@ async def test_outage_opens_upgrades_and_resolves(target: TargetSite, tmp_path: 
         turned_500 = datetime.now().astimezone()
         opened = (await eventually(incidents, lambda items: len(items) == 1))[0]
         assert (opened["severity"], opened["cause"], opened["status"]) == (
-            "bug_fix", "http_5xx", "open"
+            "bug_fix",
+            "http_5xx",
+            "open",
         )
         opened_at = parse(opened["opened_at"])
         # confirm = 2: the second failing probe (a recheck 1 s after the first) opens it.
@@ -99,9 +101,7 @@ async def test_outage_opens_upgrades_and_resolves(target: TargetSite, tmp_path: 
 
         target.mode = "ok"
         await target.start()
-        resolved = (
-            await eventually(incidents, lambda items: items[0]["status"] == "resolved")
-        )[0]
+        resolved = (await eventually(incidents, lambda items: items[0]["status"] == "resolved"))[0]
         assert resolved["resolved_by"] == "monitor"
         assert parse(resolved["resolved_at"]) > upgraded_at
         assert resolved["sla"]["response_breached"] is False

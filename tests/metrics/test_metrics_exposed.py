@@ -75,14 +75,16 @@ async def test_every_spec_metric_is_exported_with_its_labels(world: World) -> No
     ]  # no HTTPS, no expiry
     for window in ("1d", "30d"):
         assert 0 < value(samples, "uptimeguard_uptime_ratio", **www, window=window) < 1
-        assert value(
-            samples, "uptimeguard_uptime_ratio", customer="globex", site="www", window=window
-        ) == 1
+        assert (
+            value(samples, "uptimeguard_uptime_ratio", customer="globex", site="www", window=window)
+            == 1
+        )
     for severity in ("mission_critical", "bug_fix"):
         for customer in ("acme", "globex"):
-            assert value(
-                samples, "uptimeguard_incidents_open", customer=customer, severity=severity
-            ) == 0
+            assert (
+                value(samples, "uptimeguard_incidents_open", customer=customer, severity=severity)
+                == 0
+            )
     opened = {"customer": "acme", "severity": "bug_fix", "cause": "http_5xx"}
     assert value(samples, "uptimeguard_incidents_opened_total", **opened) == 1
     # The upgrade to mission_critical changed an open incident; it opened none.

@@ -21,8 +21,8 @@ def filled(sites: int = 3) -> Metrics:
         series.record("http_5xx", 0.3, 503, 1.8e9 + i)
         series.record("timeout", None, None, None)  # no duration: counted, not observed
         metrics.sites.set_uptime("acme", f"s{i}", "1d", 2 / 3)
-    metrics.sites.series("odd \"cust\"\\", "new\nline")  # looked up, never probed: no series
-    metrics.sites.series("odd \"cust\"\\", "x").record("refused", 10.0, None, None)
+    metrics.sites.series('odd "cust"\\', "new\nline")  # looked up, never probed: no series
+    metrics.sites.series('odd "cust"\\', "x").record("refused", 10.0, None, None)
     metrics.pages.labels("sms", "sent").inc()
     return metrics
 

@@ -12,18 +12,32 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 def result(site: str, at: datetime, outcome: str = "up", maintenance: bool = False) -> dict:
     return {
-        "customer": "acme", "site": site, "checked_at": at, "outcome": outcome,
-        "status_code": 200 if outcome == "up" else 500, "total_seconds": 0.05,
-        "error": None, "in_maintenance": maintenance,
+        "customer": "acme",
+        "site": site,
+        "checked_at": at,
+        "outcome": outcome,
+        "status_code": 200 if outcome == "up" else 500,
+        "total_seconds": 0.05,
+        "error": None,
+        "in_maintenance": maintenance,
     }
 
 
 def incident_fields(site: str | None = "www", **extra) -> dict:
     fields = {
-        "customer": "acme", "site": site, "plan": "standard", "severity": "bug_fix",
-        "cause": "http_5xx", "status": "open", "source": "monitor", "summary": "x",
-        "opened_at": T0, "held_over": False, "clock_starts_at": T0,
-        "response_due": T0 + timedelta(hours=2), "resolution_due": T0 + timedelta(hours=10),
+        "customer": "acme",
+        "site": site,
+        "plan": "standard",
+        "severity": "bug_fix",
+        "cause": "http_5xx",
+        "status": "open",
+        "source": "monitor",
+        "summary": "x",
+        "opened_at": T0,
+        "held_over": False,
+        "clock_starts_at": T0,
+        "response_due": T0 + timedelta(hours=2),
+        "resolution_due": T0 + timedelta(hours=10),
     }
     fields.update(extra)
     return fields
@@ -57,9 +71,16 @@ async def test_rollup_counts_sum_days_per_site(store: Store):
 
 async def test_site_states_upsert(store: Store):
     state = {
-        "customer": "acme", "site": "www", "state": "down", "last_outcome": "refused",
-        "last_status_code": None, "last_checked_at": T0, "last_error": "refused",
-        "failures": 3, "successes": 0, "tls_expires_at": None,
+        "customer": "acme",
+        "site": "www",
+        "state": "down",
+        "last_outcome": "refused",
+        "last_status_code": None,
+        "last_checked_at": T0,
+        "last_error": "refused",
+        "failures": 3,
+        "successes": 0,
+        "tls_expires_at": None,
     }
     await store.upsert_site_states([state])
     await store.upsert_site_states([{**state, "state": "up", "failures": 0, "successes": 2}])
@@ -83,12 +104,16 @@ async def test_one_open_incident_per_site(store: Store):
 async def test_conditional_update_happens_once(store: Store):
     incident = await store.create_incident(incident_fields(), NewEvent("opened", T0))
     won = await store.update_incident(
-        incident.id, {"acknowledged_at": T0, "status": "acknowledged"},
-        [NewEvent("acknowledged", T0, by="alice")], only_if={"acknowledged_at": None},
+        incident.id,
+        {"acknowledged_at": T0, "status": "acknowledged"},
+        [NewEvent("acknowledged", T0, by="alice")],
+        only_if={"acknowledged_at": None},
     )
     lost = await store.update_incident(
-        incident.id, {"acknowledged_at": T0 + timedelta(minutes=1)},
-        [NewEvent("acknowledged", T0, by="bob")], only_if={"acknowledged_at": None},
+        incident.id,
+        {"acknowledged_at": T0 + timedelta(minutes=1)},
+        [NewEvent("acknowledged", T0, by="bob")],
+        only_if={"acknowledged_at": None},
     )
     assert won is not None and won.status == "acknowledged"
     assert lost is None

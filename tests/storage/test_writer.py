@@ -39,7 +39,9 @@ async def test_writes_in_batches():
     assert store.calls == 3
     # Only the newest state per site is written.
     assert {k: v["n"] for k, v in store.states.items()} == {
-        ("acme", "s0"): 24, ("acme", "s1"): 22, ("acme", "s2"): 23
+        ("acme", "s0"): 24,
+        ("acme", "s1"): 22,
+        ("acme", "s2"): 23,
     }
 
 

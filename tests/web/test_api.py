@@ -148,7 +148,10 @@ async def test_manual_incident_worked_to_the_end(api: aiohttp.ClientSession):
     worked = {"opened", "acknowledged", "note", "resolved"}
     # Paging adds its own entries (who was told); the work done here is in order among them.
     assert [e["kind"] for e in detail["timeline"] if e["kind"] in worked] == [
-        "opened", "acknowledged", "note", "resolved"
+        "opened",
+        "acknowledged",
+        "note",
+        "resolved",
     ]
     async with api.get("/api/v1/incidents?status=resolved&customer=acme") as response:
         assert [i["id"] for i in (await response.json())["incidents"]] == [number]

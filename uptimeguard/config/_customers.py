@@ -92,7 +92,7 @@ def _customer(
     if not (unique and name and plan) or sites is None or page is False:
         return None
     assert customer_id is not None
-    return Customer(customer_id, name, plan, tuple(sites), page or None)
+    return Customer(customer_id, name, plan, tuple(sites), page if page is not True else None)
 
 
 def _status_page(

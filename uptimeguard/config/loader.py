@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import time
 from itertools import pairwise
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from yaml.nodes import Node
@@ -169,7 +169,7 @@ def _defaults(ctx: Context, node: Node | None) -> Defaults | None:
         return base
     s = Section(ctx, node, "defaults", DEFAULT_KEYS)
     count = p.int_parser(1, 100)
-    parsed = {
+    parsed: dict[str, Any] = {
         "interval": s.value("interval", parse_duration),
         "timeout": s.value("timeout", parse_duration),
         "confirm": s.value("confirm", count),

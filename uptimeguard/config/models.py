@@ -276,9 +276,7 @@ class ChecksConfig:
     # Built on first use and kept (the config never changes): at 100,000 sites, building the
     # references or searching the customers on every call showed in profiles.
     _refs: tuple[SiteRef, ...] | None = field(default=None, init=False, repr=False, compare=False)
-    _by_id: dict[str, Customer] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    _by_id: dict[str, Customer] | None = field(default=None, init=False, repr=False, compare=False)
 
     def customer(self, customer_id: str) -> Customer:
         by_id = self._by_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from uptimeguard.clock import SystemClock
 from uptimeguard.config.models import ChecksConfig
@@ -16,7 +17,7 @@ from uptimeguard.storage.database import make_engine, upgrade_schema
 from uptimeguard.storage.repository import Store
 
 
-def _line(incident: dict) -> str:  # type: ignore[type-arg]
+def _line(incident: dict[str, Any]) -> str:
     sla = incident["sla"]
     breached = [t for t in ("response", "resolution") if sla[f"{t}_breached"]]
     return (

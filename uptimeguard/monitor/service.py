@@ -12,6 +12,7 @@ import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig, SiteRef
@@ -125,7 +126,7 @@ class Monitor:
         """Use a new checks file: new sites start, removed sites stop, the rest keep state."""
         self._apply(config, {})
 
-    def _apply(self, config: ChecksConfig, saved: dict) -> None:  # type: ignore[type-arg]
+    def _apply(self, config: ChecksConfig, saved: dict[SiteKey, Any]) -> None:
         self.config = config
         wanted: dict[SiteKey, SiteRef] = {ref.key: ref for ref in config.site_refs()}
         for key in list(self.sites):
@@ -167,7 +168,7 @@ class Monitor:
 
     async def probe_site(self, key: Hashable, due: float) -> float:
         """Probe one site, act on the result; returns the loop time of the next probe."""
-        live = self.sites.get(key)  # type: ignore[arg-type]
+        live = self.sites.get(key)  # type: ignore[call-overload]
         loop = asyncio.get_running_loop()
         if live is None:
             return due + 3600.0

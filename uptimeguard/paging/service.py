@@ -233,7 +233,9 @@ class PagingService:
             await self._follow(incident, state, now)
         held = [(i, s) for i, s in active if s.decision == policy.HOLD]
         await tell_held_over(self, held, now)
-        moments = [s.next_due_at for _, s in active if s.ladder == RUNNING and s.next_due_at]
+        moments: list[datetime | None] = [
+            s.next_due_at for _, s in active if s.ladder == RUNNING and s.next_due_at
+        ]
         moments += [i.clock_starts_at for i, s in held if s.held_told_at is None and i.held_over]
         due = [m for m in moments if m is not None]
         self._seen = _Seen(marker, self._hours(now), min(due, default=None), self.config, now)

@@ -132,7 +132,7 @@ async def _on_create_end(_s: ClientSession, st: ProbeState, _p: Any) -> None:
     proto, st.proto = st.proto, None
     transport = getattr(proto, "transport", None)
     st.ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-    if st.ssl_object is not None:
+    if st.ssl_object is not None and transport is not None:
         st.peercert = transport.get_extra_info("peercert")
     if st.tcp_done is not None:
         if st.ssl_object is not None:

@@ -65,7 +65,7 @@ def _pauses_us(pauses: Iterable[Pause]) -> list[_PauseUs]:
         s = to_us(start)
         e = None if end is None else to_us(end)
         if e is not None and e < s:
-            raise ValueError(f"pause ends ({end.isoformat()}) before it starts")
+            raise ValueError(f"pause ends ({end}) before it starts")
         if e != s:
             spans.append((s, e))
     spans.sort(key=lambda span: span[0])
@@ -73,8 +73,8 @@ def _pauses_us(pauses: Iterable[Pause]) -> list[_PauseUs]:
     for s, e in spans:
         if merged and (merged[-1][1] is None or s <= merged[-1][1]):
             last_end = merged[-1][1]
-            end = None if e is None or last_end is None else max(e, last_end)
-            merged[-1] = (merged[-1][0], end)
+            merged_end = None if e is None or last_end is None else max(e, last_end)
+            merged[-1] = (merged[-1][0], merged_end)
         else:
             merged.append((s, e))
     return merged

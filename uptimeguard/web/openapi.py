@@ -44,7 +44,7 @@ _SLA = {
         "resolution_breached_at": _TIME,
     },
 }
-_INCIDENT = {
+_INCIDENT: dict[str, Any] = {
     "type": "object",
     "required": [
         "id",
@@ -112,7 +112,7 @@ _SITE = {
         "open_incident": {"type": "integer", "nullable": True},
     },
 }
-_WORK = {
+_WORK: dict[str, Any] = {
     "type": "object",
     "required": ["by"],
     "additionalProperties": False,

@@ -20,7 +20,7 @@ from uptimeguard.status.templates import stylesheet
 from uptimeguard.web.context import WebContext
 
 PAGES = web.AppKey("status_pages", StatusPages)
-_HEADERS = web.AppKey("status_headers", dict)
+_HEADERS = web.AppKey("status_headers", dict[str, str])
 SLUG = "{slug:[a-z0-9][a-z0-9_-]*}"
 
 

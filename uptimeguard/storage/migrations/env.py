@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from alembic import context
-from sqlalchemy import create_engine
+import asyncio
 
-from uptimeguard.storage.models import Base
+from alembic import context
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from uptimeguard.storage.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -24,8 +27,15 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
-else:  # the `alembic` command line, with a synchronous driver URL
+else:  # the `alembic` command line: the same async drivers the daemon uses
     url = config.get_main_option("sqlalchemy.url") or ""
-    sync_url = url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-    with create_engine(sync_url).connect() as sync_connection:
-        _run(sync_connection)
+
+    async def _run_async() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as async_connection:
+                await async_connection.run_sync(_run)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run_async())
