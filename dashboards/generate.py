@@ -21,6 +21,12 @@ GRID_WIDTH = 24
 # Queries that pick uptimeguard's own process out of everything the Prometheus scrapes.
 OURS = "on (job, instance) uptimeguard_scheduler_lag_seconds_count"
 
+
+def with_node(metric: str) -> str:
+    """`metric` with its node's `node` and `location` labels (from uptimeguard_node_info)."""
+    return f"{metric} * on (job, instance) group_left (node, location) uptimeguard_node_info"
+
+
 Panel = dict[str, Any]
 
 
@@ -365,10 +371,13 @@ def overview() -> dict:
     ack = "uptimeguard_page_ack_seconds"
     panels = [
         row("Now"),
-        stat("Sites up", [target("sum(uptimeguard_site_up)", instant=True)],
-             "Sites whose last probe was good (up or slow)."),
-        stat("Sites down", [target("count(uptimeguard_site_up == 0) or vector(0)", instant=True)],
-             "Sites whose last probe failed.", steps=GOOD_IS_ZERO),
+        stat("Sites up", [target(
+            "sum(min by (customer, site) (uptimeguard_site_up))", instant=True)],
+             "Sites whose last probe was good (up or slow), from every location."),
+        stat("Sites down", [target(
+            "count(min by (customer, site) (uptimeguard_site_up) == 0) or vector(0)",
+            instant=True)],
+             "Sites whose last probe failed, from at least one location.", steps=GOOD_IS_ZERO),
         stat("Open incidents", [target("sum(uptimeguard_incidents_open)", instant=True)],
              "Incidents not yet resolved, every customer.", steps=GOOD_IS_ZERO),
         stat("SLA breaches", [target(
@@ -463,6 +472,39 @@ def overview() -> dict:
         ], "From an incident's first page to its acknowledgement, over the time range. "
             "No value until someone has acknowledged a page.", unit="s", decimals=None, w=4,
             h=8, steps=thresholds((None, "green"), (900, "orange"), (1800, "red"))),
+        row("Nodes"),
+        stat("Nodes alive", [target("count(uptimeguard_node_info)", instant=True)],
+             "Nodes answering scrapes (each reports itself in uptimeguard_node_info).", w=4,
+             h=6),
+        stat("Leaders", [target("sum(uptimeguard_leader)", instant=True)],
+             "Nodes running what must run once (SLA timers, rollups, page planning): "
+             "exactly 1 when all is well.", w=4, h=6,
+             steps=thresholds((None, "red"), (1, "green"), (2, "red"))),
+        stat("Locations degraded", [target(
+            "count(max by (location) (uptimeguard_location_degraded) == 1) or vector(0)",
+            instant=True)], "Locations whose own network fails (most of their sites failing "
+            "while other locations see them up): their probes open no incident.", w=4, h=6,
+            steps=GOOD_IS_ZERO),
+        table("Nodes", [
+            target(f"max by (node, location) ({with_node('uptimeguard_sites_owned')})", ref="A",
+                   instant=True),
+            target(f"max by (node, location) ({with_node('uptimeguard_leader')})", ref="B",
+                   instant=True),
+        ], "Every node answering scrapes: where it is, the sites it probes, whether it leads.",
+            rename={"Value #A": "Sites owned", "Value #B": "Leader"}, h=6),
+        timeseries("Sites owned per node", [target(
+            f"max by (node, location) ({with_node('uptimeguard_sites_owned')})",
+            "{{node}} ({{location}})")], "How the sites are shared within each location; "
+            "a dead node's share moves to the others within the node timeout.", w=8),
+        timeseries("Live nodes per location", [target(
+            "max by (location) (uptimeguard_nodes_live)", "{{location}}")],
+            "Live nodes of each location, as the nodes see them.", w=8,
+            defaults={"decimals": 0}),
+        timeseries("Hand-overs", [target(
+            "sum by (node) (increase(uptimeguard_site_handovers_total[$__rate_interval])"
+            " * on (job, instance) group_left (node) uptimeguard_node_info)",
+            "{{node}}")], "Sites each node took over from another (a node died, stopped or "
+            "left).", w=8, defaults={"decimals": 0}),
         row("Scheduler and process"),
         timeseries("Scheduler lag", quantiles(
             "uptimeguard_scheduler_lag_seconds", qs=(0.5, 0.99)),

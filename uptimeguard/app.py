@@ -22,6 +22,8 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from uptimeguard.clock import Clock, SystemClock
+from uptimeguard.cluster.node import ClusterNode, Identity, NodeStartError
+from uptimeguard.cluster.runtime import Cluster
 from uptimeguard.config import ConfigError, load_config
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.housekeeping import Housekeeping
@@ -58,6 +60,7 @@ class Daemon:
     metrics: Metrics
     port: int
     paging: PagingService | None = None
+    cluster: Cluster | None = None
 
     def reload(self) -> bool:
         """Reload the checks file; keep the old one when the new one is invalid."""
@@ -72,9 +75,24 @@ class Daemon:
         self.config = config
         self.incidents.use_config(config)
         self.monitor.reload(config)
+        if self.cluster is not None:
+            self.cluster.reloaded()
         self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
+
+
+def _check_source_address(address: str) -> None:
+    """Refuse to start when probes cannot be sent from `address` (not one of this machine's)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe_socket:
+            probe_socket.bind((address, 0))
+    except OSError as error:
+        raise StartupError(
+            f"cannot send probes from {address} (UPTIMEGUARD_PROBE_SOURCE_ADDRESS): "
+            f"{error.strerror}"
+        ) from None
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -110,6 +128,20 @@ async def running_daemon(
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise StartupError(f"database unavailable: {reason}") from error
         store = Store(engine)
+        # Join the cluster (or, on SQLite, take the file) before doing any work: a second
+        # daemon under the same name, or on the same SQLite file, stops here.
+        identity = Identity(
+            settings.node, settings.location, timedelta(seconds=settings.node_timeout_seconds)
+        )
+        node = ClusterNode(identity, engine)
+        try:
+            await node.start()
+        except NodeStartError as error:
+            raise StartupError(str(error)) from None
+        except (OSError, SQLAlchemyError) as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise StartupError(f"database unavailable: {reason}") from error
+        stack.push_async_callback(node.stop)
 
         writer = ResultWriter(
             store,
@@ -122,7 +154,13 @@ async def running_daemon(
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
-        prober = Prober(limit=settings.max_concurrent_probes)
+        source = settings.probe_source_address
+        if source:
+            _check_source_address(source)
+        prober = Prober(
+            limit=settings.max_concurrent_probes,
+            local_addr=(source, 0) if source else None,
+        )
         await stack.enter_async_context(prober)
 
         incidents = IncidentService(store, config)
@@ -131,7 +169,7 @@ async def running_daemon(
         )
         incidents.subscribe(housekeeping.on_incident)
         paging = await stack.enter_async_context(
-            paging_service(settings, store, incidents, metrics, clock)
+            paging_service(settings, store, incidents, metrics, clock, node=node.name)
         )
 
         monitor = Monitor(
@@ -143,12 +181,18 @@ async def running_daemon(
             metrics,
             clock,
             concurrency=settings.max_concurrent_probes,
+            location=settings.location,
+            sharded=node.multi,
         )
         await monitor.start()
+        cluster = Cluster(node, monitor, housekeeping, paging, incidents, metrics)
+        await cluster.start()
+        stack.push_async_callback(cluster.stop)
         monitor_task = asyncio.create_task(monitor.run(), name="monitor")
         stack.push_async_callback(_cancel, monitor_task)
-        housekeeping.start()
-        stack.callback(housekeeping.shutdown)
+        # On the way out, just before the monitor stops: from then on this node starts no
+        # probes, and the nodes taking its sites over know from when they went unprobed.
+        stack.push_async_callback(node.release)
         # On the way out the page being sent finishes (and is recorded) before the stop.
         await stack.enter_async_context(paging.running())
 
@@ -174,10 +218,13 @@ async def running_daemon(
         await web.SockSite(runner, listener).start()
         bound_port = listener.getsockname()[1]
         log.info(
-            "uptimeguard on http://%s:%d: %d sites, database %s",
+            "uptimeguard on http://%s:%d: %d sites (%d probed by node %s in %s), database %s",
             host,
             bound_port,
             len(monitor.sites),
+            len(monitor.scheduler),
+            node.name,
+            node.location,
             engine.url.render_as_string(hide_password=True),
         )
         yield Daemon(
@@ -191,6 +238,7 @@ async def running_daemon(
             metrics=metrics,
             port=bound_port,
             paging=paging,
+            cluster=cluster,
         )
 
 

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
-    for name in ("config", "database_url", "listen"):
+    for name in ("config", "database_url", "listen", "node", "location"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -131,6 +131,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from uptimeguard.cluster.views import nodes_report, nodes_table
+    from uptimeguard.storage.database import make_engine, upgrade_schema
+
+    settings = _settings(args)
+    setup_logging(settings, quiet=True)
+
+    async def report() -> dict[str, Any]:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade_schema(engine)
+            return await nodes_report(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(report())
+    except (OSError, SQLAlchemyError) as error:
+        first = (str(error).splitlines() or [type(error).__name__])[0]
+        print(f"uptimeguard: error: cannot read the database: {first}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2) if args.json else nodes_table(result))
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from uptimeguard.storage.database import make_engine, upgrade_schema
 
@@ -169,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(run)
     with_database(run)
     run.add_argument("--listen", help="HOST:PORT to serve on (default 127.0.0.1:8080)")
+    run.add_argument("--node", help="this node's name (default: $UPTIMEGUARD_NODE, the host name)")
+    run.add_argument(
+        "--location", help="where this node probes from (default: $UPTIMEGUARD_LOCATION, default)"
+    )
 
     with_config(add("validate", cmd_validate, "check the checks file"))
 
@@ -211,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_config(report)
     with_database(report)
+
+    nodes = add("nodes", cmd_nodes, "the nodes sharing the work: alive, leader, sites, degraded")
+    nodes.add_argument("--json", action="store_true", help="print JSON")
+    with_database(nodes)
 
     db = commands.add_parser("db", help="database").add_subparsers(
         dest="db_command", required=True, parser_class=_Parser

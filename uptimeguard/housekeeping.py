@@ -9,6 +9,12 @@
 
 The job store is memory only: APScheduler's FAQ forbids sharing one between processes, and
 these jobs are rebuilt from the database at start.
+
+With several nodes only the leader runs these jobs (`lead`), and only it reports the gauges
+they keep (open incidents, uptime), so a sum over every node's scrape counts each once; a
+node that stops leading pauses them and drops those gauges (`follow`). Every job is safe to
+run again after an interruption: breaches are recorded with a conditional update, rollups
+are rewritten whole from their own saved state, pruning deletes by time.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.status.rollup_job import GRACE, paced, roll_up
 from uptimeguard.status.rollups import DAY, day_start, utc_day
+from uptimeguard.storage.models import IncidentRow
 from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -56,6 +63,45 @@ class Housekeeping:
         # Results younger than this are left for the next rollup (they may still be in the
         # write buffer), so the uptime gauges trail the probes by up to grace + 5 minutes.
         self.rollup_grace = GRACE
+        # Whether this process runs the jobs and reports their gauges (the leader's part).
+        self.leading = True
+
+    async def lead(self) -> None:
+        """Start (or resume) the jobs, with a timer at every open incident's deadlines."""
+        self.leading = True
+        if not self.scheduler.running:
+            self.start()
+        else:
+            self.scheduler.resume()
+            self._soon(self.check_breaches, "sla-sweep-now")
+            self._soon(self.refresh_incident_gauge, "incident-gauge-now")
+            self._soon(self.refresh_uptime, "uptime-now")
+        await self.sync_timers()
+
+    def follow(self) -> None:
+        """Another node leads: pause the jobs and stop reporting their gauges."""
+        self.leading = False
+        if self.scheduler.running:
+            self.scheduler.pause()
+        self._metrics.incidents_open.clear()
+        self._metrics.sites.clear_uptime()
+
+    async def sync_timers(self) -> None:
+        """A timer at each deadline of every open incident (those opened by other nodes too)."""
+        try:
+            for incident in await self._store.incidents(unresolved=True, limit=100_000):
+                self._set_timers(incident)
+        except Exception as error:
+            log.warning("cannot read open incidents for their SLA timers: %s", error)
+
+    async def track(self, incident_id: int) -> None:
+        """Another node changed this incident: set (or drop) its timers and refresh gauges."""
+        if not self.leading:
+            return
+        incident = await self._store.incident(incident_id)
+        if incident is not None:
+            self._set_timers(incident)
+        await self.refresh_incident_gauge()
 
     def start(self) -> None:
         self.sync_config()
@@ -109,6 +155,10 @@ class Housekeeping:
             ).inc()
         if change.kind in ("opened", "upgraded", "acknowledged", "resolved"):
             await self.refresh_incident_gauge()
+        if self.leading:
+            self._set_timers(incident)
+
+    def _set_timers(self, incident: IncidentRow) -> None:
         # A target met or already breached needs no timer; re-adding one whose moment has
         # passed would only run the sweep again for nothing.
         settled = {
@@ -133,6 +183,8 @@ class Housekeeping:
             log.warning("SLA sweep failed: %s", error)
 
     async def refresh_incident_gauge(self) -> None:
+        if not self.leading:
+            return
         self.sync_config()
         try:
             # Counted by the database: this runs on every incident change, and loading every
@@ -151,6 +203,8 @@ class Housekeeping:
         from them: `30d` is the last 30 UTC days, today's so far included; `1d` is today so
         far plus yesterday's share of the last 24 hours, taken pro rata from yesterday's row.
         Both read one row per site and day, never the raw results."""
+        if not self.leading:
+            return
         self.sync_config()
         await self.roll_up()
         configured = {ref.key for ref in self._incidents.config.site_refs()}

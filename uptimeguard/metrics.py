@@ -17,6 +17,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from uptimeguard.cluster.metrics import ClusterCollector
 from uptimeguard.config.models import CHANNELS
 from uptimeguard.site_metrics import SiteMetrics
 
@@ -119,6 +120,8 @@ class Metrics:
             for result in PAGE_RESULTS:
                 self.pages.labels(channel, result)
         self._writer = WriterCollector()
+        # The node, the leader, sites owned, locations (`uptimeguard.cluster.metrics`).
+        self.cluster = ClusterCollector()
         collectors: list[Collector] = [
             self.incidents_open,
             self.incidents_opened,
@@ -127,6 +130,7 @@ class Metrics:
             self.page_ack,
             self.scheduler_lag,
             self._writer,
+            self.cluster,
         ]
         for collector in collectors:
             self.rest.register(collector)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///uptimeguard.db"
+# Node and location names: what `--node` and `--location` accept (they label metrics and rows).
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RULE = "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def default_node_name() -> str:
+    """The host name, cut to a valid node name (`NODE` unset)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:64].lstrip("._-")
+    return cleaned or "node"
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -44,12 +57,36 @@ class Settings(BaseSettings):
     # daemon's own longest write transaction under load, which reached over 5 s with 5,000
     # sites and a thousand incidents opening at once (docs/RELIABILITY.md).
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Several nodes (PostgreSQL only; see docs/CLUSTER.md). A node counts as dead this long
+    # after its last heartbeat (on the database clock), and its sites move to the live nodes.
+    node: str = Field(default_factory=default_node_name)
+    location: str = "default"
+    node_timeout_seconds: float = Field(default=15.0, ge=1.0, le=3600.0)
+    # A local address the node's probes are sent from (its vantage point); None: the system's.
+    probe_source_address: str | None = None
 
     @field_validator("listen")
     @classmethod
     def _listen_is_host_port(cls, value: str) -> str:
         parse_listen(value)
         return value
+
+    @field_validator("node", "location")
+    @classmethod
+    def _is_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"bad name {value!r}: {NAME_RULE}")
+        return value
+
+    @field_validator("probe_source_address")
+    @classmethod
+    def _is_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"bad address {value!r}: use an IP address of this machine") from None
 
     @property
     def listen_address(self) -> tuple[str, int]:

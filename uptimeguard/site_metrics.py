@@ -126,6 +126,26 @@ class SiteMetrics(Collector):
     def set_uptime(self, customer: str, site: str, window: str, ratio: float) -> None:
         self.series(customer, site).uptime[window] = ratio
 
+    def drop_probes(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Forget what this process probed of these sites (another node probes them now); an
+        uptime figure set for them stays."""
+        for key in keys:
+            found = self._sites.get(key)
+            if found is None:
+                continue
+            if not found.uptime:
+                del self._sites[key]
+                continue
+            found.outcomes, found.buckets, found.duration_sum = {}, None, 0.0
+            found.up = found.http_status = found.tls_expiry = None
+
+    def clear_uptime(self) -> None:
+        """Forget every uptime figure (this process no longer reports them)."""
+        for key, found in list(self._sites.items()):
+            found.uptime = {}
+            if found.buckets is None and not found.outcomes:
+                del self._sites[key]
+
     def retain(self, keys: Collection[tuple[str, str]]) -> None:
         """Forget the series of every site not in `keys` (sites removed from the file)."""
         for key in [key for key in self._sites if key not in keys]:

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from uptimeguard.config import load_config_text
 from uptimeguard.metrics import Metrics
+from uptimeguard.monitor.scheduler import next_slot_in
 from uptimeguard.monitor.service import IncidentSignal, Monitor, squash
 from uptimeguard.probe import ProbeResult
 
@@ -150,8 +151,13 @@ async def test_next_probe_keeps_phase_or_rechecks():
     incidents = FlakyIncidents(failures=0)
     clock = Clock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     monitor, _ = await make_monitor(["up", "refused"], incidents, clock)
-    due = asyncio.get_running_loop().time()
-    assert await monitor.probe_site(KEY, due) == due + 300.0
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    # A good probe: the next is at the site's next slot of wall-clock time (its phase, the
+    # same on every node), within an interval.
+    slot = await monitor.probe_site(KEY, due)
+    assert abs(slot - next_slot_in(KEY, 300.0, loop)) < 0.05
+    assert 0 < slot - loop.time() <= 300.0
     recheck = await monitor.probe_site(KEY, due)
     assert 29.0 < recheck - asyncio.get_running_loop().time() <= 30.0
 

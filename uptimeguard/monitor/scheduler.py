@@ -1,11 +1,14 @@
 """When each site is probed: one in-process timing loop over a heap.
 
-The scheduler is behind `ProbeScheduler` so a later multi-node mode can shard sites between
-processes without the monitor knowing. APScheduler is kept for housekeeping (see
-`uptimeguard.housekeeping`): at 100,000 sites its per-run cost (FACTS.md: 276 us CPU) would be a
-third of the probe budget, while a heap costs a few microseconds a run.
+The scheduler is behind `ProbeScheduler`; with several nodes the monitor adds only the sites
+this node owns (`uptimeguard.cluster.ownership`) and removes those it hands over. APScheduler
+is kept for housekeeping (see `uptimeguard.housekeeping`): at 100,000 sites its per-run cost
+(FACTS.md: 276 us CPU) would be a third of the probe budget, while a heap costs a few
+microseconds a run.
 
 Each site runs at most once at a time: its next run is only pushed when the current one returns.
+A site's slots are a stable phase within its interval *of wall-clock time*, so every node (and
+every restart) probes it at the same instants, and a hand-over keeps the site's rhythm.
 
 The loop sleeps on one future woken by a `loop.call_at` timer at the earliest due time, or at
 once when an earlier entry is pushed: a few microseconds a sleep, where `asyncio.wait_for` on
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
@@ -47,6 +51,17 @@ def phase_of(key: Hashable, interval: float) -> float:
     return (digest / 0xFFFFFFFF) * interval
 
 
+def loop_time_of(wall: float, loop: asyncio.AbstractEventLoop) -> float:
+    """The event loop's time at the Unix instant `wall`."""
+    return loop.time() + (wall - time.time())
+
+
+def next_slot_in(key: Hashable, interval: float, loop: asyncio.AbstractEventLoop) -> float:
+    """The loop time of the next slot of `key` at or after now."""
+    phase = phase_of(key, interval)
+    return loop.time() + (phase - time.time()) % interval
+
+
 class HeapScheduler:
     """Runs `job` for each key when due, with at most `concurrency` jobs at once."""
 
@@ -58,7 +73,11 @@ class HeapScheduler:
     ) -> None:
         self._job = job
         self._heap: list[tuple[float, int, Hashable]] = []
-        self._active: set[Hashable] = set()  # keys that are scheduled or running
+        # Keys scheduled or running, with the sequence number of their one valid heap entry
+        # (older entries, left by `reschedule`, are skipped when popped).
+        self._active: dict[Hashable, int] = {}
+        self._running: set[Hashable] = set()
+        self._sooner: dict[Hashable, float] = {}  # asked to run again once the run ends
         self._seq = 0
         # The future `run` sleeps on; resolved by its timer or by `_push` of an earlier entry.
         self._waiter: asyncio.Future[None] | None = None
@@ -69,22 +88,34 @@ class HeapScheduler:
     def add(self, key: Hashable, interval: float, first_due: float | None = None) -> None:
         if key in self._active:
             return
-        loop = asyncio.get_running_loop()
         if first_due is None:
-            now = loop.time()
-            first_due = now + phase_of(key, interval)
-        self._active.add(key)
+            first_due = next_slot_in(key, interval, asyncio.get_running_loop())
         self._push(first_due, key)
 
     def remove(self, key: Hashable) -> None:
         # Lazy removal: the heap entry is skipped when popped, a running job is not rescheduled.
-        self._active.discard(key)
+        self._active.pop(key, None)
+        self._sooner.pop(key, None)
+
+    def reschedule(self, key: Hashable, due: float) -> None:
+        """Run `key` at loop time `due` if that is sooner than planned; a running job runs
+        again at `due` once it returns, never twice at once. Unknown keys are ignored."""
+        if key not in self._active:
+            return
+        if key in self._running:
+            self._sooner[key] = min(due, self._sooner.get(key, due))
+            return
+        self._push(due, key)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._active
 
     def __len__(self) -> int:
         return len(self._active)
 
     def _push(self, due: float, key: Hashable) -> None:
         self._seq += 1
+        self._active[key] = self._seq
         heapq.heappush(self._heap, (due, self._seq, key))
         if self._heap[0][1] == self._seq:  # the new entry is now the earliest
             _wake(self._waiter)
@@ -113,9 +144,13 @@ class HeapScheduler:
                 if due > loop.time():
                     await self._sleep(loop, due)
                     continue
-                _, _, key = heapq.heappop(heap)
-                if key not in self._active:
+                _, seq, key = heapq.heappop(heap)
+                if self._active.get(key) != seq:
                     continue
+                if key in self._running:  # removed and added again while it ran
+                    self._sooner[key] = min(due, self._sooner.get(key, due))
+                    continue
+                self._running.add(key)
                 await self._slots.acquire()
                 if self._on_lag is not None:
                     self._on_lag(max(0.0, loop.time() - due))
@@ -141,8 +176,10 @@ class HeapScheduler:
             next_due = loop.time() + 30.0
         finally:
             self._slots.release()
+            self._running.discard(key)
         if key in self._active:
-            self._push(next_due, key)
+            sooner = self._sooner.pop(key, None)
+            self._push(next_due if sooner is None else min(next_due, sooner), key)
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:

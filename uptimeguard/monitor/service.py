@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable
+import time
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from uptimeguard.clock import Clock
+from uptimeguard.cluster.handover import Handover, first_probe
 from uptimeguard.config.models import ChecksConfig, SiteRef
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.monitor.maintenance import in_maintenance
-from uptimeguard.monitor.scheduler import HeapScheduler
+from uptimeguard.monitor.scheduler import HeapScheduler, loop_time_of, next_slot_in, phase_of
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
 from uptimeguard.probe import Prober, ProbeResult
 from uptimeguard.site_metrics import SiteSeries
+from uptimeguard.storage.models import DEFAULT_LOCATION
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
 
@@ -96,6 +99,8 @@ class Monitor:
         metrics: Metrics,
         clock: Clock,
         concurrency: int = 1000,
+        location: str = DEFAULT_LOCATION,
+        sharded: bool = False,
     ) -> None:
         self._prober = prober
         self._incidents = incidents
@@ -109,10 +114,15 @@ class Monitor:
         )
         self.config = config
         self.running = False
+        # Where this node probes from; results and site states carry it.
+        self.location = location
+        # Sharded (several nodes): only the sites handed over by `take` are probed; else all.
+        self.sharded = sharded
 
     async def start(self) -> None:
-        """Restore per-site state from the database and schedule every site."""
-        saved = await self._store.site_states()
+        """Restore per-site state from the database and schedule every site (sharded: none
+        until `take` hands them over)."""
+        saved = await self._store.site_states(self.location)
         self._apply(self.config, saved)
         # A site whose monitor-opened incident is still open is down, whatever its saved state
         # says: the process may have died after storing a recovery but before resolving the
@@ -145,19 +155,72 @@ class Monitor:
             if live is not None:
                 live.ref, live.rules, live.timezone = ref, rules, timezone
                 continue
-            tracker = TrackerState()
+            live = SiteLive(ref=ref, rules=rules, timezone=timezone, tracker=TrackerState())
             row = saved.get(key)
             if row is not None:
-                tracker.state = row.state
-                tracker.failures = row.failures
-                tracker.successes = row.successes
-            live = SiteLive(ref=ref, rules=rules, timezone=timezone, tracker=tracker)
-            if row is not None:
-                live.last_checked_at = row.last_checked_at
-                live.last_outcome = row.last_outcome
-                live.last_status_code = row.last_status_code
+                restore(live, row)
             self.sites[key] = live
-            self.scheduler.add(key, ref.interval.total_seconds())
+            if not self.sharded:
+                self.scheduler.add(key, ref.interval.total_seconds())
+
+    # -- sharing the sites between nodes (uptimeguard.cluster.ownership) ----------------------
+
+    @property
+    def owned(self) -> list[SiteKey]:
+        """The sites this node probes now."""
+        return [key for key in self.sites if key in self.scheduler]
+
+    async def take(self, handovers: dict[SiteKey, Handover]) -> int:
+        """Start probing these sites, each from its location's saved state (written by the
+        node that probed it before), first at the moment `handover.first_probe` says."""
+        if not handovers:
+            return 0
+        saved = await self._store.site_states(self.location)
+        loop = asyncio.get_running_loop()
+        now = time.time()
+        taken = 0
+        for key, handover in handovers.items():
+            live = self.sites.get(key)
+            if live is None or key in self.scheduler:
+                continue
+            row = saved.get(key)
+            if row is not None and (
+                live.last_checked_at is None
+                or (row.last_checked_at and row.last_checked_at > live.last_checked_at)
+            ):
+                restore(live, row)
+            interval = live.rules.interval.total_seconds()
+            tracker = live.tracker
+            failing = tracker.state in ("down", "degraded") or tracker.failures > 0
+            at = first_probe(
+                handover,
+                phase_of(key, interval),
+                interval,
+                now,
+                failing=failing,
+                timeout=live.ref.timeout.total_seconds(),
+            )
+            self.scheduler.add(key, interval, loop_time_of(at, loop))
+            taken += 1
+        return taken
+
+    def drop(self, keys: Iterable[SiteKey]) -> None:
+        """Stop probing these sites (a probe under way finishes and is kept); their probe
+        series leave this node's metrics, since the new owner reports them now."""
+        dropped = [key for key in keys if key in self.scheduler]
+        for key in dropped:
+            self.scheduler.remove(key)
+            live = self.sites.get(key)
+            if live is not None:
+                live.series = None
+        self._metrics.sites.drop_probes(dropped)
+
+    def probe_now(self, key: SiteKey) -> bool:
+        """Probe an owned site now, not at its next turn; False when it is not this node's."""
+        if key not in self.scheduler:
+            return False
+        self.scheduler.reschedule(key, asyncio.get_running_loop().time())
+        return True
 
     async def run(self) -> None:
         self.running = True
@@ -194,9 +257,9 @@ class Monitor:
         if signal is not None or live.unsent:
             await self._tell_incidents(live, signal)
         if verdict.next_in >= live.rules.interval:
-            # Keep the site's phase: the next run is a whole interval after this one was due.
-            next_due = due + live.rules.interval.total_seconds()
-            return max(next_due, loop.time())
+            # Back on the site's phase (after rechecks too): its next slot of wall-clock time,
+            # the same on every node, so a hand-over keeps the rhythm.
+            return next_slot_in(key, live.rules.interval.total_seconds(), loop)
         return loop.time() + verdict.next_in.total_seconds()
 
     async def _tell_incidents(self, live: SiteLive, signal: IncidentSignal | None) -> None:
@@ -268,6 +331,7 @@ class Monitor:
                 "failures": tracker.failures,
                 "successes": successes,
                 "tls_expires_at": result.tls_expires_at,
+                "location": self.location,
             }
         self._writer.add(
             {
@@ -279,6 +343,18 @@ class Monitor:
                 "total_seconds": result.total,
                 "error": error,
                 "in_maintenance": maintenance,
+                "location": self.location,
             },
             state,
         )
+
+
+def restore(live: SiteLive, row: Any) -> None:
+    """Carry on from a saved `site_states` row."""
+    tracker = live.tracker
+    tracker.state = row.state
+    tracker.failures = row.failures
+    tracker.successes = row.successes
+    live.last_checked_at = row.last_checked_at
+    live.last_outcome = row.last_outcome
+    live.last_status_code = row.last_status_code

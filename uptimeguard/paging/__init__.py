@@ -43,11 +43,13 @@ async def paging_service(
     metrics: Metrics,
     clock: Clock,
     sender: Sender | None = None,
+    node: str | None = None,
 ) -> AsyncIterator[PagingService]:
     """The paging service, subscribed to incident changes; closes its Twilio client on exit.
-    The caller runs `service.run()` as a task. `sender` replaces the one built from settings."""
+    The caller runs `service.run()` as a task. `sender` replaces the one built from settings;
+    `node` names this node on the pages it claims."""
     sender = sender if sender is not None else sender_from(settings)
-    service = PagingService(store, incidents, metrics, clock, sender, settings.public_url)
+    service = PagingService(store, incidents, metrics, clock, sender, settings.public_url, node)
     incidents.subscribe(service.on_incident)
     try:
         yield service

@@ -11,12 +11,12 @@ already have it, and a duplicate page at 3 a.m. is the failure we promise not to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,8 +57,10 @@ class Conflict(Exception):
 
 
 class Outbox:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, node: str | None = None) -> None:
         self._sessions = store.sessions
+        # The node claiming pages here (several nodes may send; each claim names its node).
+        self.node = node
 
     # -- incidents as paging sees them -------------------------------------------------------
 
@@ -201,6 +203,7 @@ class Outbox:
                     .values(
                         status=SENDING,
                         claimed_at=now,
+                        claimed_by=self.node,
                         updated_at=now,
                         attempts=PageRow.attempts + 1,
                     )
@@ -240,11 +243,29 @@ class Outbox:
         """Set a final status if the page is still in `only_from`; the row, or None."""
         return await self._update(page_id, {"status": status, "cause": cause}, now, only_from)
 
-    async def interrupted(self, claimed_before: datetime, now: datetime) -> list[PageRow]:
-        """Pages a dead worker left `sending`: marked `interrupted`, never sent again."""
+    async def interrupted(
+        self,
+        claimed_before: datetime,
+        now: datetime,
+        dead: Collection[str] | None = None,
+    ) -> list[PageRow]:
+        """Pages a dead worker left `sending`: marked `interrupted`, never sent again.
+
+        Those this node's previous run claimed before `claimed_before` (and any claimed by no
+        named node); with `dead`, those claimed by these nodes, which died (the leader's
+        sweep). A live node's page being sent is never touched.
+        """
+        claimer: ColumnElement[bool]
+        if dead is not None:
+            claimer = PageRow.claimed_by.in_(list(dead))
+        else:
+            mine: ColumnElement[bool] = PageRow.claimed_by.is_(None)
+            if self.node is not None:
+                mine = or_(mine, PageRow.claimed_by == self.node)
+            claimer = and_(PageRow.claimed_at < claimed_before, mine)
         statement = (
             update(PageRow)
-            .where(PageRow.status == SENDING, PageRow.claimed_at < claimed_before)
+            .where(PageRow.status == SENDING, claimer)
             .values(
                 status=INTERRUPTED,
                 updated_at=now,

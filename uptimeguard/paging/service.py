@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,12 +77,16 @@ class PagingService:
         clock: Clock,
         sender: Sender | None,
         public_url: str | None,
+        node: str | None = None,
     ) -> None:
         self._store = store
         self._incidents = incidents
         self._metrics = metrics
         self._clock = clock
-        self.outbox = Outbox(store)
+        self.outbox = Outbox(store, node)
+        # Whether this process plans pages (decisions, ladder rungs, SLA steps, held-over
+        # notices): with several nodes only the leader does; every node sends what is due.
+        self.planning: Callable[[], bool] = lambda: True
         self._wake = asyncio.Event()
         self._started_at = clock.now()
         self._stopping = False
@@ -198,11 +202,16 @@ class PagingService:
             quiet = not self._wake.is_set()
             self._wake.clear()
 
-    async def recover(self) -> None:
-        """Pages a previous process left half-sent are marked interrupted, never resent."""
+    async def recover(self, dead: Collection[str] | None = None) -> None:
+        """Pages a previous process left half-sent are marked interrupted, never resent; with
+        `dead`, those that these dead nodes were sending (the leader's sweep)."""
         now = self._clock.now()
-        for page in await self.outbox.interrupted(self._started_at, now):
-            log.warning("page %s was being sent when the daemon stopped; not resending", page.id)
+        for page in await self.outbox.interrupted(self._started_at, now, dead):
+            log.warning(
+                "page %s was being sent when %s stopped; not resending",
+                page.id,
+                f"node {page.claimed_by}" if page.claimed_by else "the daemon",
+            )
             await self.record(page.incident_id, timeline.page_event(page, now, "interrupted"))
 
     async def tick(self, now: datetime | None = None, quiet: bool = False) -> None:
@@ -218,9 +227,12 @@ class PagingService:
             quiet = False
 
     async def _pass(self, now: datetime, quiet: bool = False) -> None:
-        if not (quiet and await self._nothing_new(now)):
-            await self._full_pass(now)
-        await self._sla.sweep(now)
+        if self.planning():
+            if not (quiet and await self._nothing_new(now)):
+                await self._full_pass(now)
+            await self._sla.sweep(now)
+        else:
+            self._seen = None  # a node that starts leading makes a full pass first
         await self.dispatcher.send_due(now)
 
     async def _full_pass(self, now: datetime) -> None:

@@ -56,6 +56,8 @@ class Prober:
     trust store (tests pass one trusting a local CA); certificates are always verified.
     `resolver` replaces aiohttp's default resolver (the threaded `getaddrinfo` one unless
     `aiodns` is installed). `clock` gives `started_at` when the caller passes none.
+    `local_addr` binds every probe's connections to that local (address, port), so they
+    leave from a chosen vantage point (`PROBE_SOURCE_ADDRESS`; port 0 picks any).
     """
 
     def __init__(
@@ -70,7 +72,9 @@ class Prober:
         clock: Clock | None = None,
         max_body: int = MAX_BODY,
         max_redirects: int = MAX_REDIRECTS,
+        local_addr: tuple[str, int] | None = None,
     ) -> None:
+        self._local_addr = local_addr
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._ssl_context = ssl_context
@@ -93,6 +97,7 @@ class Prober:
             ssl_context=self._ssl_context,
             resolver=self._resolver,
             ttl_dns_cache=self._ttl_dns_cache,
+            local_addr=self._local_addr,
         )
         self._splits_tls = connector.splits_tls
         if not self._splits_tls:

@@ -175,8 +175,10 @@ class TimedConnector(TCPConnector):
         ssl_context: ssl.SSLContext | None,
         resolver: AbstractResolver | None,
         ttl_dns_cache: int | None,
+        local_addr: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(
+            local_addr=local_addr,
             limit=limit,
             limit_per_host=limit_per_host,
             ssl=ssl_context if ssl_context is not None else True,

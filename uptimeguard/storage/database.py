@@ -58,9 +58,17 @@ def _upgrade(connection: Connection, url: str) -> None:
 
 
 async def upgrade_schema(engine: AsyncEngine) -> None:
-    """Apply every pending migration (what `uptimeguard db upgrade` and `run` do)."""
+    """Apply every pending migration (what `uptimeguard db upgrade` and `run` do).
+
+    On PostgreSQL the migration transaction first takes an advisory lock, so several nodes
+    started at once on one database migrate it once: the others wait, then find it done.
+    """
     url = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('uptimeguard:migrations'))")
+            )
         await connection.run_sync(_upgrade, url)
 
 

@@ -56,6 +56,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# The location of a node started without `--location`, and of rows from before locations.
+DEFAULT_LOCATION = "default"
+
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -76,6 +79,10 @@ class ProbeResultRow(Base):
     total_seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(String(300))
     in_maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the probe was made from (the node's `LOCATION`).
+    location: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_LOCATION, server_default=DEFAULT_LOCATION
+    )
 
     __table_args__ = (
         Index("ix_probe_results_site_time", "customer", "site", "checked_at"),
@@ -85,12 +92,16 @@ class ProbeResultRow(Base):
 
 
 class SiteStateRow(Base):
-    """The monitor's per-site state, so a restart carries on counting where it stopped."""
+    """The monitor's per-site state, so a restart carries on counting where it stopped; one
+    row per location probing the site (a node taking a site over reads its location's row)."""
 
     __tablename__ = "site_states"
 
     customer: Mapped[str] = mapped_column(String(64), primary_key=True)
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location: Mapped[str] = mapped_column(
+        String(64), primary_key=True, default=DEFAULT_LOCATION, server_default=DEFAULT_LOCATION
+    )
     state: Mapped[str] = mapped_column(String(16), default="unknown")
     last_outcome: Mapped[str | None] = mapped_column(String(16))
     last_status_code: Mapped[int | None] = mapped_column(Integer)

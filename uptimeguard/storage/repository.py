@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from uptimeguard.storage.database import make_sessionmaker
 from uptimeguard.storage.models import (
+    DEFAULT_LOCATION,
     DailyRollupRow,
     IncidentEventRow,
     IncidentRow,
@@ -69,13 +70,17 @@ class Store:
         statement = dialect_insert(SiteStateRow)
         columns = [c.name for c in SiteStateRow.__table__.columns if not c.primary_key]
         return statement.on_conflict_do_update(
-            index_elements=["customer", "site"],
+            index_elements=["customer", "site", "location"],
             set_={name: statement.excluded[name] for name in columns},
         )
 
-    async def site_states(self) -> dict[tuple[str, str], SiteStateRow]:
+    async def site_states(
+        self, location: str = DEFAULT_LOCATION
+    ) -> dict[tuple[str, str], SiteStateRow]:
+        """The monitor's saved state of every site, as probed from `location`."""
+        query = select(SiteStateRow).where(SiteStateRow.location == location)
         async with self.sessions() as session:
-            rows = (await session.scalars(select(SiteStateRow))).all()
+            rows = (await session.scalars(query)).all()
         return {(row.customer, row.site): row for row in rows}
 
     async def results_for_site(

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from uptimeguard.cluster.views import nodes_report
 from uptimeguard.incidents.errors import NotFound
 from uptimeguard.incidents.views import event_dict, incident_dict, iso
 from uptimeguard.storage.repository import INCIDENT_STATUSES
@@ -152,6 +153,14 @@ async def note_incident(request: web.Request) -> web.Response:
     return web.json_response(incident_dict(row), status=201)
 
 
+# -- nodes (several nodes on PostgreSQL; one on SQLite) ----------------------------------------
+
+
+async def list_nodes(request: web.Request) -> web.Response:
+    check_query(request)
+    return web.json_response(await nodes_report(request.app[CONTEXT].store.engine))
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/sites", list_sites)
     app.router.add_get("/api/v1/incidents", list_incidents)
@@ -160,3 +169,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/incidents/{id}/ack", ack_incident)
     app.router.add_post("/api/v1/incidents/{id}/resolve", resolve_incident)
     app.router.add_post("/api/v1/incidents/{id}/notes", note_incident)
+    app.router.add_get("/api/v1/nodes", list_nodes)

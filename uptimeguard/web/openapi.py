@@ -251,6 +251,58 @@ DOCUMENT: dict[str, Any] = {
     },
 }
 
+_NODE = {
+    "type": "object",
+    "required": ["node", "location", "state", "alive", "leader", "started_at", "last_heartbeat"],
+    "properties": {
+        "node": {"type": "string"},
+        "location": {"type": "string"},
+        "state": {"type": "string", "enum": ["alive", "dead", "stopped"]},
+        "alive": {"type": "boolean"},
+        "leader": {"type": "boolean"},
+        "started_at": {"type": "string", "format": "date-time"},
+        "last_heartbeat": {"type": "string", "format": "date-time"},
+        "seconds_since_heartbeat": {"type": "number"},
+        "timeout_seconds": {"type": "number"},
+        "stopped_at": _TIME,
+        "sites_owned": {"type": "integer"},
+        "sites_owned_last": {"type": "integer"},
+        "degraded": {"type": "boolean"},
+        "host": {"type": "string"},
+        "pid": {"type": "integer"},
+        "version": {"type": "string"},
+    },
+}
+_LOCATION = {
+    "type": "object",
+    "required": ["location", "live_nodes", "degraded"],
+    "properties": {
+        "location": {"type": "string"},
+        "live_nodes": {"type": "integer"},
+        "degraded": {"type": "boolean"},
+        "degraded_since": _TIME,
+    },
+}
+DOCUMENT["paths"]["/api/v1/nodes"] = {
+    "get": {
+        "summary": "Every node (alive, dead, stopped) and location: leader, sites, degraded",
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["now", "nodes", "locations"],
+                    "properties": {
+                        "now": {"type": "string", "format": "date-time"},
+                        "nodes": {"type": "array", "items": _NODE},
+                        "locations": {"type": "array", "items": _LOCATION},
+                    },
+                }
+            ),
+            "401": _ERROR,
+        },
+    }
+}
+
 
 async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(DOCUMENT)
