@@ -165,8 +165,14 @@ async def running_daemon(
 
         incidents = IncidentService(store, config)
         housekeeping = Housekeeping(
-            store, incidents, metrics, clock, timedelta(days=settings.retention_days)
+            store,
+            incidents,
+            metrics,
+            clock,
+            timedelta(days=settings.retention_days),
+            rollup_every=timedelta(seconds=settings.rollup_interval_seconds),
         )
+        housekeeping.rollup_grace = timedelta(seconds=settings.rollup_grace_seconds)
         incidents.subscribe(housekeeping.on_incident)
         paging = await stack.enter_async_context(
             paging_service(settings, store, incidents, metrics, clock, node=node.name)
@@ -185,7 +191,7 @@ async def running_daemon(
             sharded=node.multi,
         )
         await monitor.start()
-        cluster = Cluster(node, monitor, housekeeping, paging, incidents, metrics)
+        cluster = Cluster(node, monitor, housekeeping, paging, incidents, metrics, store)
         await cluster.start()
         stack.push_async_callback(cluster.stop)
         monitor_task = asyncio.create_task(monitor.run(), name="monitor")

@@ -46,8 +46,10 @@ class Housekeeping:
         metrics: Metrics,
         clock: Clock,
         retention: timedelta,
+        rollup_every: timedelta = timedelta(minutes=5),
     ) -> None:
         self._store = store
+        self._rollup_every = rollup_every
         self._incidents = incidents
         self._metrics = metrics
         self._clock = clock
@@ -65,6 +67,7 @@ class Housekeeping:
         self.rollup_grace = GRACE
         # Whether this process runs the jobs and reports their gauges (the leader's part).
         self.leading = True
+        self._running: set[asyncio.Task[object]] = set()
 
     async def lead(self) -> None:
         """Start (or resume) the jobs, with a timer at every open incident's deadlines."""
@@ -106,11 +109,13 @@ class Housekeeping:
     def start(self) -> None:
         self.sync_config()
         s = self.scheduler
-        s.add_job(self.check_breaches, "interval", seconds=30, id="sla-sweep")
-        s.add_job(self.refresh_incident_gauge, "interval", seconds=60, id="incident-gauge")
+        tracked = self._tracked
+        s.add_job(tracked(self.check_breaches), "interval", seconds=30, id="sla-sweep")
+        s.add_job(tracked(self.refresh_incident_gauge), "interval", seconds=60, id="incident-gauge")
         # Rolls up the new results, then sets the uptime gauges from the rollups.
-        s.add_job(self.refresh_uptime, "interval", minutes=5, id="uptime")
-        s.add_job(self.prune, "interval", hours=6, id="prune")
+        every = self._rollup_every.total_seconds()
+        s.add_job(tracked(self.refresh_uptime), "interval", seconds=every, id="uptime")
+        s.add_job(tracked(self.prune), "interval", hours=6, id="prune")
         s.start()
         self._soon(self.check_breaches, "sla-sweep-now")
         self._soon(self.refresh_incident_gauge, "incident-gauge-now")
@@ -120,10 +125,35 @@ class Housekeeping:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Start no more jobs and let those running finish (within `timeout`), so a clean
+        stop does not cut a rollup short (it would be taken up again, but from the start)."""
+        self.shutdown()
+        running = list(self._running)
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+
+    def _tracked(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """`job`, remembered as running while it runs (see `stop`)."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job()
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        run.__name__ = run.__qualname__ = getattr(job, "__qualname__", "job")
+        return run
+
     def _soon(self, job: Callable[[], Awaitable[object]], job_id: str) -> None:
         self.scheduler.add_job(
-            job, "date", run_date=self._clock.now(), id=job_id, replace_existing=True
-        )
+            self._tracked(job), "date", run_date=self._clock.now(), id=job_id,
+            replace_existing=True,
+        )  # fmt: skip
 
     def sync_config(self) -> None:
         """Follow a reloaded checks file: zeros for new label sets, no series for removed sites.
@@ -173,7 +203,11 @@ class Housekeeping:
                     self.scheduler.remove_job(job_id)
                 continue
             self.scheduler.add_job(
-                self.check_breaches, "date", run_date=due, id=job_id, replace_existing=True
+                self._tracked(self.check_breaches),
+                "date",
+                run_date=due,
+                id=job_id,
+                replace_existing=True,
             )
 
     async def check_breaches(self) -> None:

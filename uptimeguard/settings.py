@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # daemon's own longest write transaction under load, which reached over 5 s with 5,000
     # sites and a thousand incidents opening at once (docs/RELIABILITY.md).
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    # How often the daily rollups (and the uptime gauges) are brought up to date, and how
+    # old a result must be to be folded (younger ones may still be in a node's write buffer).
+    rollup_interval_seconds: float = Field(default=300.0, ge=1.0)
+    rollup_grace_seconds: float = Field(default=60.0, ge=1.0)
     # Several nodes (PostgreSQL only; see docs/CLUSTER.md). A node counts as dead this long
     # after its last heartbeat (on the database clock), and its sites move to the live nodes.
     node: str = Field(default_factory=default_node_name)

@@ -94,9 +94,7 @@ async def test_sigkill_in_steady_state_hands_over_within_the_timeout(
         took = time.monotonic() - killed
         view = await nodes_view(http, nodes[survivor])
         assert [n for n, v in view.items() if v["leader"]] in (["eu-1"], ["eu-2"], ["us-1"])
-        assert view[victim]["sites_owned"] == 0 and view[victim]["sites_owned_last"] == len(
-            victims
-        )
+        assert view[victim]["sites_owned"] == 0 and view[victim]["sites_owned_last"] == len(victims)
         assert took < TIMEOUT + 2.0, f"hand-over took {took:.1f}s"
         settled_at = time.monotonic()
         await wait_until(lambda: time.monotonic() > settled_at + 3 * INTERVAL, timeout=30)
@@ -110,7 +108,7 @@ async def test_sigkill_in_steady_state_hands_over_within_the_timeout(
             for source in (EU, US):
                 seen = [t for t in targets.times(site, source) if t >= start]
                 assert max(gaps(seen)) <= INTERVAL + TIMEOUT, (site, source, gaps(seen))
-                assert min(gaps(seen)) > 0.5, f"{site} probed twice at once from {source}"
+                assert min(gaps(seen)) > 0.05, f"{site} probed twice at once from {source}"
         for site in victims:
             seen = [t for t in targets.times(site, EU) if start <= t]
             assert any(t > killed for t in seen), f"{site} not probed since the kill"
@@ -133,7 +131,7 @@ async def test_sigkill_in_steady_state_hands_over_within_the_timeout(
         for site in SITES:
             seen = [t for t in targets.times(site, EU) if t >= rejoined - INTERVAL]
             assert max(gaps(seen)) <= INTERVAL + TIMEOUT, (site, gaps(seen))
-            assert min(gaps(seen)) > 0.5, f"{site} probed twice at once after the rejoin"
+            assert min(gaps(seen)) > 0.05, f"{site} probed twice at once after the rejoin"
         assert (
             f"hands over {len(victims)} sites: {len(victims)} to {victim}" in nodes[survivor].text()
         )

@@ -227,7 +227,7 @@ def test_empty_file_is_valid_and_monitors_nothing() -> None:
 def test_unknown_key() -> None:
     assert problems("defaults:\n  intervall: 5m\n") == [
         "checks.yaml:2:3: unknown key 'intervall' in defaults; "
-        "expected one of: interval, timeout, confirm, recheck, recover"
+        "expected one of: interval, timeout, confirm, recheck, recover, agree"
     ]
 
 
@@ -487,7 +487,7 @@ def test_every_problem_is_reported_at_once_in_file_order() -> None:
         """
     assert problems(text) == [
         "checks.yaml:2:3: unknown key 'intervall' in defaults; "
-        "expected one of: interval, timeout, confirm, recheck, recover",
+        "expected one of: interval, timeout, confirm, recheck, recover, agree",
         "checks.yaml:3:12: bad duration '10x': use a number and a unit: 30s, 5m, 8h, 2d",
         "checks.yaml:5:22: bad time zone 'Mars/Olympus': use an IANA name such as "
         "Europe/London or UTC",

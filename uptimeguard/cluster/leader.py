@@ -40,16 +40,21 @@ class LeaderDuties:
         self._housekeeping = housekeeping
         self._paging = paging
         self._task: asyncio.Task[None] | None = None
-        self._sweeps: list[Sweep] = [self._dead_nodes_pages, self._forget_old_nodes]
+        every = node.identity.heartbeat_every
+        # Each sweep with how often it runs, and when it runs next (loop time).
+        self._sweeps: list[list[Any]] = [
+            [self._dead_nodes_pages, every, 0.0],
+            [self._forget_old_nodes, 60.0, 0.0],
+        ]
         self._interrupted_for: set[str] = set()
         self._wake = asyncio.Event()
         housekeeping.leading = False
         if paging is not None:
             paging.planning = lambda: node.leader
 
-    def add_sweep(self, sweep: Sweep) -> None:
-        """Run `sweep` on the leader every heartbeat period."""
-        self._sweeps.append(sweep)
+    def add_sweep(self, sweep: Sweep, every: float) -> None:
+        """Run `sweep` on the leader every `every` seconds (and when it starts leading)."""
+        self._sweeps.append([sweep, every, 0.0])
 
     async def start(self) -> None:
         self._node.on_leadership(self._changed)
@@ -62,7 +67,7 @@ class LeaderDuties:
 
     async def stop(self) -> None:
         await self._stop_sweeping()
-        self._housekeeping.shutdown()
+        await self._housekeeping.stop()
 
     async def _changed(self, leader: bool) -> None:
         if leader:
@@ -95,9 +100,18 @@ class LeaderDuties:
             self._paging.wake()
 
     async def _sweep_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         every = self._node.identity.heartbeat_every
+        for entry in self._sweeps:
+            entry[2] = 0.0
         while True:
-            for sweep in self._sweeps:
+            woken = self._wake.is_set()
+            self._wake.clear()
+            for entry in self._sweeps:
+                sweep, period, due = entry
+                if loop.time() < due and not (woken and period <= every):
+                    continue
+                entry[2] = loop.time() + period
                 try:
                     await sweep()
                 except asyncio.CancelledError:
@@ -107,7 +121,6 @@ class LeaderDuties:
                     log.warning("leader sweep %s failed: %s", name, error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), every)
-            self._wake.clear()
 
     async def _dead_nodes_pages(self) -> None:
         if self._paging is None:

@@ -197,6 +197,16 @@ class ClusterNode:
     def message(self, kind: str, **data: Any) -> str:
         return json.dumps({"kind": kind, "from": self.name, **data})
 
+    async def announce(self, kind: str, **data: Any) -> None:
+        """Tell every node (PostgreSQL; nothing to tell on SQLite), on a pooled connection."""
+        if not self.multi:
+            if kind == "nodes":
+                self._wake.set()
+            return
+        async with self._engine.connect() as connection:
+            await sql.notify(connection, self._channel, self.message(kind, **data))
+            await connection.commit()
+
     # -- start and stop ----------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from uptimeguard.cluster import nodes_sql as sql
+from uptimeguard.cluster.degraded import window
+from uptimeguard.cluster.gate import AgreementGate
 from uptimeguard.cluster.leader import LeaderDuties
 from uptimeguard.cluster.node import ClusterNode
 from uptimeguard.cluster.ownership import Ownership
@@ -18,12 +19,10 @@ from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.monitor.service import Monitor
 from uptimeguard.paging import PagingService
+from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)
 
-# The stretch over which a node counts the sites it probed and those that failed, for telling
-# a location whose own network fails (see `degraded`): about one recheck.
-WINDOW = timedelta(seconds=30)
 GOOD = frozenset(("up", "slow"))
 ANNOUNCED = frozenset(("opened", "upgraded", "acknowledged", "resolved", "breached"))
 
@@ -37,11 +36,27 @@ class Cluster:
         paging: PagingService | None,
         incidents: IncidentService,
         metrics: Metrics,
+        store: Store,
     ) -> None:
         self.node = node
         self.monitor = monitor
         self.ownership = Ownership(node, monitor) if node.multi else None
         self.leader = LeaderDuties(node, housekeeping, paging)
+        self.gate: AgreementGate | None = None
+        if node.multi:
+            self.gate = AgreementGate(
+                node,
+                incidents,
+                store,
+                owns=lambda key: key in monitor.scheduler,
+                probe_now=monitor.probe_now,
+                local_stats=self.stats,
+            )
+            monitor.gate = self.gate
+            every = node.identity.heartbeat_every
+            self.leader.add_sweep(self.gate.sweep_degraded, every)
+            self.leader.add_sweep(self.gate.sweep_resolved, 5 * every)
+            self.leader.add_sweep(self.gate.sweep_requests, 60.0)
         self._incidents = incidents
         self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
@@ -54,6 +69,8 @@ class Cluster:
             node.on_membership(self.ownership.refresh)
             await self.ownership.refresh()
             self._incidents.subscribe(self._announce)
+        if self.gate is not None:
+            self._spawn(self.gate.run())
         self._metrics.cluster.view = self
 
     async def stop(self) -> None:
@@ -87,7 +104,9 @@ class Cluster:
         return frozenset(self.node.degraded)
 
     def short_sites(self) -> int:
-        return 0
+        if self.gate is None:
+            return 0
+        return self.gate.short_sites(self.monitor.config.site_refs())
 
     def handovers(self) -> int:
         return self.ownership.handovers if self.ownership is not None else 0
@@ -98,9 +117,11 @@ class Cluster:
             self._spawn(self.ownership.refresh())
 
     def stats(self) -> dict[str, int]:
-        """What this node's heartbeat reports: sites owned, and over the last `WINDOW` the
-        distinct sites it probed and those whose latest probe failed."""
-        since = datetime.now(UTC) - WINDOW
+        """What this node's heartbeat reports: sites owned, and over the last window
+        (`degraded.window`) the distinct sites it probed and those whose latest probe
+        failed."""
+        defaults = self.monitor.config.defaults
+        since = datetime.now(UTC) - window(defaults.recheck, defaults.confirm)
         probed = failing = 0
         for live in self.monitor.sites.values():
             checked = live.last_checked_at
@@ -116,12 +137,8 @@ class Cluster:
 
     async def _announce(self, change: IncidentChange) -> None:
         """Tell the other nodes (the leader keeps SLA timers and wakes paging on it)."""
-        if change.kind not in ANNOUNCED:
-            return
-        message = self.node.message("incident", id=change.incident.id, change=change.kind)
-        async with self.node.engine.connect() as connection:
-            await sql.notify(connection, self.node.channel, message)
-            await connection.commit()
+        if change.kind in ANNOUNCED:
+            await self.node.announce("incident", id=change.incident.id, change=change.kind)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

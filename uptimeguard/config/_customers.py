@@ -26,7 +26,7 @@ CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites")
 STATUS_PAGE_KEYS = ("slug", "title")
 SITE_KEYS = (
     "id", "name", "url", "method", "expect", "maintenance", "private",
-    "interval", "timeout", "confirm", "recheck", "recover",
+    "interval", "timeout", "confirm", "recheck", "recover", "agree",
 )  # fmt: skip
 SITE_OPTIONAL = (
     "name", "method", "private", "interval", "timeout", "confirm", "recheck", "recover",
@@ -34,6 +34,8 @@ SITE_OPTIONAL = (
 EXPECT_KEYS = ("status", "body_contains", "max_response")
 MAINTENANCE_KEYS = ("every", "duration", "from", "to")
 MAX_MAINTENANCE = parse_duration("1w")
+# `agree: N`: locations that must see a failure before an incident opens (1 to 20).
+AGREE = p.int_parser(1, 20)
 
 
 def read_customers(
@@ -151,8 +153,10 @@ def _site(
     recover = s.value("recover", count)
     expect = _expect(ctx, s.get("expect"), where)
     maintenance = _maintenance(ctx, s.get("maintenance"), where)
+    agree = s.value("agree", AGREE)
     parsed = (name, method, private, interval, timeout, confirm, recheck, recover)
     failed = any(s.has(k) and v is None for k, v in zip(SITE_OPTIONAL, parsed, strict=True))
+    failed = failed or (s.has("agree") and agree is None)
     if not failed and defaults is not None:
         failed = not _timeout_fits(
             ctx, s, timeout or defaults.timeout, interval or defaults.interval
@@ -173,6 +177,7 @@ def _site(
         recover=recover,
         private=bool(private),
         name=name,
+        agree=agree,
     )
 
 

@@ -20,7 +20,7 @@ import yaml
 from yaml.nodes import Node
 
 from uptimeguard.config import parsers as p
-from uptimeguard.config._customers import read_customers
+from uptimeguard.config._customers import AGREE, read_customers
 from uptimeguard.config._oncall import notify_parser, read_oncall, read_people
 from uptimeguard.config._yamlnodes import (
     ConfigError,
@@ -52,7 +52,7 @@ T = TypeVar("T")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers")
-DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover")
+DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover", "agree")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
 PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation")
 SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours")
@@ -175,6 +175,7 @@ def _defaults(ctx: Context, node: Node | None) -> Defaults | None:
         "confirm": s.value("confirm", count),
         "recheck": s.value("recheck", parse_duration),
         "recover": s.value("recover", count),
+        "agree": s.value("agree", AGREE),
     }
     if any(s.has(key) and value is None for key, value in parsed.items()):
         return None

@@ -71,6 +71,8 @@ class Defaults:
     confirm: int = 2
     recheck: timedelta = timedelta(seconds=30)
     recover: int = 2
+    # Locations that must see a failure before an incident opens (several nodes).
+    agree: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,7 @@ class Site:
     # When true, the status page shows the host only, never the path.
     private: bool = False
     name: str | None = None  # display name on the status page; the id when unset
+    agree: int | None = None  # per-site override of `defaults.agree`
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +261,7 @@ class SiteRef:
     confirm: int
     recheck: timedelta
     recover: int
+    agree: int = 1
 
     @property
     def key(self) -> tuple[str, str]:
@@ -300,6 +304,7 @@ class ChecksConfig:
                 confirm=site.confirm or d.confirm,
                 recheck=site.recheck or d.recheck,
                 recover=site.recover or d.recover,
+                agree=site.agree or d.agree,
             )
             for customer in self.customers
             for site in customer.sites

@@ -312,8 +312,16 @@ class IncidentService:
             "monitor",
             {"from": incident.severity, "to": severity, "cause": cause},
         )
-        updated = await self._store.update_incident(incident.id, changes, [event])
-        assert updated is not None
+        # Conditional: another node may upgrade the same incident at the same moment; one
+        # upgrade is recorded, announced and paged.
+        updated = await self._store.update_incident(
+            incident.id,
+            changes,
+            [event],
+            only_if={"severity": incident.severity, "resolved_at": None},
+        )
+        if updated is None:
+            return await self._get(incident.id)
         log.info("incident %s upgraded to %s (%s)", incident.id, severity, cause)
         await self._announce(IncidentChange("upgraded", updated, now, {"from": incident.severity}))
         return updated

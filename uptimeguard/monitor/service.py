@@ -20,6 +20,7 @@ from uptimeguard.cluster.handover import Handover, first_probe
 from uptimeguard.config.models import ChecksConfig, SiteRef
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.metrics import Metrics
+from uptimeguard.monitor.gate import DirectGate, IncidentGate, IncidentSignal
 from uptimeguard.monitor.maintenance import in_maintenance
 from uptimeguard.monitor.scheduler import HeapScheduler, loop_time_of, next_slot_in, phase_of
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
@@ -32,15 +33,6 @@ from uptimeguard.storage.writer import ResultWriter
 log = logging.getLogger(__name__)
 
 SiteKey = tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentSignal:
-    """A confirmed failure (`cause` set) or a recovery, seen at `at`."""
-
-    cause: str | None
-    at: datetime
-    detail: str = ""
 
 
 MAX_UNSENT = 16
@@ -86,6 +78,8 @@ class SiteLive:
     # that changes none of it (a healthy site) writes no state row until `STATE_REFRESH`.
     stored: tuple[object, ...] | None = None
     stored_at: datetime | None = None
+    # The first failed probe of the current run of failures (None while good).
+    failing_since: datetime | None = None
 
 
 class Monitor:
@@ -101,9 +95,13 @@ class Monitor:
         concurrency: int = 1000,
         location: str = DEFAULT_LOCATION,
         sharded: bool = False,
+        gate: IncidentGate | None = None,
     ) -> None:
         self._prober = prober
         self._incidents = incidents
+        # What a confirmed failure or a recovery means for incidents: directly, or once the
+        # locations agree (several nodes).
+        self.gate: IncidentGate = gate or DirectGate(incidents)
         self._writer = writer
         self._store = store
         self._metrics = metrics
@@ -248,10 +246,15 @@ class Monitor:
         windows = ref.site.maintenance
         maintenance = bool(windows) and in_maintenance(windows, live.timezone, started_at)
         verdict = judge(live.tracker, result.outcome, live.rules)
+        if live.tracker.failures == 0:
+            live.failing_since = None
+        elif live.failing_since is None:
+            live.failing_since = started_at
         self._remember(live, result, started_at, maintenance)
+        self.gate.probed(ref, result.outcome, started_at)
         signal: IncidentSignal | None = None
         if verdict.failing is not None and not maintenance:
-            signal = IncidentSignal(verdict.failing, now, result.error or "")
+            signal = IncidentSignal(verdict.failing, now, result.error or "", live.failing_since)
         elif verdict.recovered:
             signal = IncidentSignal(None, now)
         if signal is not None or live.unsent:
@@ -268,11 +271,9 @@ class Monitor:
         for index, each in enumerate(signals):
             try:
                 if each.cause is not None:
-                    await self._incidents.site_failing(
-                        customer, site, each.cause, each.at, each.detail
-                    )
+                    await self.gate.failing(live.ref, each)
                 else:
-                    await self._incidents.site_recovered(customer, site, each.at)
+                    await self.gate.recovered(live.ref, each)
             except Exception as error:
                 if not live.unsent:
                     log.warning(

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from uptimeguard.cluster.models import DegradedSpellRow
 from uptimeguard.storage.database import make_sessionmaker
 from uptimeguard.storage.models import (
     DEFAULT_LOCATION,
@@ -126,11 +127,12 @@ class Store:
         self, since: datetime, until: datetime
     ) -> list[tuple[str, str, datetime, str, bool]]:
         """(customer, site, checked_at, outcome, in_maintenance) of every result in
-        [since, until), per site in time order."""
+        [since, until), per site in time order; results a location made while its own network
+        failed (it was degraded) are left out: they say nothing of the sites."""
         r = ProbeResultRow
         query = (
             select(r.customer, r.site, r.checked_at, r.outcome, r.in_maintenance)
-            .where(r.checked_at >= since, r.checked_at < until)
+            .where(r.checked_at >= since, r.checked_at < until, ~from_degraded_location(r))
             .order_by(r.customer, r.site, r.checked_at, r.id)
         )
         async with self.sessions() as session:
@@ -336,6 +338,16 @@ class Store:
         )
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
+
+
+def from_degraded_location(r: type[ProbeResultRow]) -> Any:
+    """True for a result made while its location was degraded (`location_degradations`)."""
+    d = DegradedSpellRow
+    return exists().where(
+        d.location == r.location,
+        d.started_at <= r.checked_at,
+        or_(d.ended_at.is_(None), d.ended_at > r.checked_at),
+    )
 
 
 def _event_row(incident_id: int, event: NewEvent) -> IncidentEventRow:
