@@ -1,7 +1,7 @@
 """The cluster's tables: nodes and their heartbeats, what each location concluded about each
 site, requests for a location to probe a site now, and the spells a location was degraded.
 
-Owned by migration `0004`. Every instant a node's liveness depends on is written with the
+Owned by migration `0007`. Every instant a node's liveness depends on is written with the
 database's clock (`clock_timestamp()`), never a node's own, so all nodes judge death alike.
 """
 

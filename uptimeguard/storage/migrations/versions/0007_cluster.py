@@ -4,16 +4,16 @@ probe results and site states tagged with the location; pages name the node that
 Existing rows keep their meaning: results and site states from before are the `default`
 location's (a node started without `--location`), pages claimed before name no node.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-24 14:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
