@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import mail_settings
+from mail_support import mail_settings
 from smtp_sink import SmtpSink
 from sqlalchemy import update
 from support import eventually

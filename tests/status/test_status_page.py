@@ -25,6 +25,9 @@ PUBLIC_KEYS = {
     "maintenance_seconds", "incidents", "open", "resolved_recently", "site", "site_name",
     "started_at", "resolved_at", "duration_seconds", "updates", "at", "message", "history",
     "first_day", "time_zone",
+    # Telling customers: the maintenance section, the subscription form, the feed.
+    "maintenance", "scheduled", "recurring", "text", "ends_at", "starts_at", "starts", "ends",
+    "subscribe", "available", "feed",
 }  # fmt: skip
 
 

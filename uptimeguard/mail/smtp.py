@@ -8,6 +8,7 @@ before the server answered, may have delivered it (`maybe_taken`: not resent).
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import logging
 import ssl
@@ -21,11 +22,14 @@ from uptimeguard.mail.models import MailRow
 from uptimeguard.settings import Settings
 
 log = logging.getLogger(__name__)
+# CRLF line ends, as SMTP wants; headers fold only past the 998-character limit (folding at
+# 78 put a line break before a subject starting with "[", which some readers keep as a space).
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 def build_message(row: MailRow, sender: str) -> EmailMessage:
     """The row as a MIME message: text, plus HTML as multipart/alternative when present."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = row.recipient
     message["Subject"] = " ".join(row.subject.split())  # no line breaks in a header

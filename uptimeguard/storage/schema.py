@@ -8,6 +8,7 @@ whole schema, not only part of it.
 from __future__ import annotations
 
 import uptimeguard.mail.models
+import uptimeguard.notify.models
 import uptimeguard.paging.models  # noqa: F401  (registers the paging tables)
 from uptimeguard.storage.models import Base
 

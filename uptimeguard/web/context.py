@@ -30,6 +30,8 @@ class WebContext:
     paging: Any = None
     # The mail outbox and its worker (`uptimeguard.mail.MailService`).
     mail: Any = None
+    # Subscriptions and maintenance notices (`uptimeguard.notify.Notify`); None: not offered.
+    notify: Any = None
 
 
 CONTEXT = web.AppKey("context", WebContext)

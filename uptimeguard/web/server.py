@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import hdrs, web
 
-from uptimeguard.web import api, status_routes, twilio_routes
+from uptimeguard.web import api, feed_routes, status_routes, subscribe_routes, twilio_routes
 from uptimeguard.web.auth import admin_auth
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
@@ -54,4 +54,6 @@ def build_app(context: WebContext) -> web.Application:
     api.add_routes(app)
     twilio_routes.add_routes(app)
     status_routes.add_routes(app, context)
+    feed_routes.add_routes(app)
+    subscribe_routes.add_routes(app)
     return app

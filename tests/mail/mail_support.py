@@ -1,21 +1,8 @@
-"""An SMTP server on loopback, and settings that point the mail layer at it."""
+"""Settings that point the mail layer at the SMTP server on loopback (the `sink` fixture)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from smtp_sink import SmtpSink
-
 from uptimeguard.settings import Settings
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 def mail_settings(port: int, **overrides: object) -> Settings:
