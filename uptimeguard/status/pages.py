@@ -30,7 +30,7 @@ from uptimeguard.status.public import (
 )
 from uptimeguard.status.templates import environment, stylesheet
 from uptimeguard.status.updates import PUBLIC_EVENT_KINDS
-from uptimeguard.status.zones import page_timezone
+from uptimeguard.status.zones import page_timezone, zone_words
 from uptimeguard.storage.repository import Store
 
 DEFAULT_TTL = 5.0
@@ -137,13 +137,14 @@ class StatusPages:
             events,
             now,
         )
-        return view | self._telling(customer, now)
+        zone = page_timezone(self._config(), customer)
+        page = {**view["page"], "time_zone": zone, "time_zone_name": zone_words(zone)}
+        return view | {"page": page} | self._telling(customer, now, zone)
 
-    def _telling(self, customer: Customer, now: datetime) -> dict[str, Any]:
+    def _telling(self, customer: Customer, now: datetime, zone: str) -> dict[str, Any]:
         """What the page says about being told: maintenance ahead, subscribing, the feed."""
         assert customer.status_page is not None
         slug = customer.status_page.slug
-        zone = page_timezone(self._config(), customer)
         sites = [{"id": site.id, "name": display_name(site)} for site in customer.sites]
         return {
             "maintenance": maintenance_view(self._config(), customer, now, zone),
