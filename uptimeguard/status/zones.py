@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from uptimeguard.config.models import ChecksConfig, Customer, RecurringMaintenance
@@ -48,3 +48,31 @@ def weekly_words(window: RecurringMaintenance, zone: str) -> str:
     if end == datetime.combine(start.date(), datetime.min.time()) + timedelta(days=1):
         return f"every {day} {start:%H:%M}-24:00 {words}"
     return f"every {day} {start:%H:%M} to {WEEKDAYS[end.weekday()]} {end:%H:%M} {words}"
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """The UTC instant `day` begins in `zone`, floored to a whole UTC hour.
+
+    Uptime is kept per UTC hour, so a day is a run of whole hours: exact for every zone whose
+    offset is whole hours (London's days are 24 hours, 23 on the last Sunday of March and 25
+    on the last Sunday of October); in a zone such as Asia/Kolkata (+05:30) each day starts
+    at the UTC hour in which its local midnight falls.
+    """
+    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return start.replace(minute=0, second=0, microsecond=0)
+
+
+def day_bounds(first: date, days: int, zone: str) -> list[datetime]:
+    """`days` + 1 instants: where each local day from `first` begins, and where the last ends."""
+    return [local_midnight(first + timedelta(days=n), zone) for n in range(days + 1)]
+
+
+def month_bounds(year: int, month: int, zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar month in `zone`, as UTC instants (see `local_midnight`)."""
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return local_midnight(date(year, month, 1), zone), local_midnight(following, zone)
+
+
+def local_day(at: datetime, zone: str) -> date:
+    """The date of instant `at` in `zone`."""
+    return at.astimezone(ZoneInfo(zone)).date()
