@@ -13,6 +13,7 @@ Bad input gets 400 naming the field; more than `LIMIT` requests from one client 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -33,24 +34,18 @@ LIMITER = web.AppKey("subscribe_limit", RateLimit)
 MAX_SITES = 100
 
 
-def _notify(request: web.Request) -> Notify:
-    notify = request.app[CONTEXT].notify
-    if notify is None:
-        raise web.HTTPServiceUnavailable(text="subscriptions are not available here\n")
-    assert isinstance(notify, Notify)
-    return notify
-
-
-def _customer(request: web.Request) -> Customer:
+def _target(request: web.Request) -> tuple[Customer, Notify, PageInfo, datetime]:
+    """The page's customer, the notify service, the page as messages name it, and now."""
+    context = request.app[CONTEXT]
     customer = request.app[PAGES].customer(request.match_info["slug"])
     if customer is None:
         raise web.HTTPNotFound(text="no such status page\n")
-    return customer
-
-
-def _info(request: web.Request, notify: Notify, customer: Customer) -> PageInfo:
-    config = request.app[CONTEXT].incidents.config
-    return PageInfo.of(config, customer, notify.public_url or "")
+    notify = context.notify
+    if notify is None:
+        raise web.HTTPServiceUnavailable(text="subscriptions are not available here\n")
+    assert isinstance(notify, Notify)
+    info = PageInfo.of(context.incidents.config, customer, notify.public_url or "")
+    return customer, notify, info, context.clock.now()
 
 
 def _wants_html(request: web.Request) -> bool:
@@ -112,9 +107,7 @@ def _sites(customer: Customer, sites: list[Any] | None) -> list[str] | None:
 
 
 async def subscribe(request: web.Request) -> web.Response:
-    customer = _customer(request)
-    notify = _notify(request)
-    info = _info(request, notify, customer)
+    customer, notify, info, now = _target(request)
     if not notify.subscribing:
         return _page(request, info, 503, "Not available", "Subscriptions are not available.")
     limiter = request.app[LIMITER]
@@ -131,7 +124,7 @@ async def subscribe(request: web.Request) -> web.Response:
     except ValueError as error:
         raise BadRequest(str(error)) from None
     sites = _sites(customer, site_values)
-    await notify.subscriptions.request(info, email, sites, request.app[CONTEXT].clock.now())
+    await notify.subscriptions.request(info, email, sites, now)
     return _page(
         request, info, 202, "Check your inbox",
         "If the address can receive mail, a message with a link to confirm your "
@@ -140,10 +133,7 @@ async def subscribe(request: web.Request) -> web.Response:
 
 
 async def confirm(request: web.Request) -> web.Response:
-    customer = _customer(request)
-    notify = _notify(request)
-    info = _info(request, notify, customer)
-    now = request.app[CONTEXT].clock.now()
+    customer, notify, info, now = _target(request)
     row = await notify.subscriptions.confirm(customer.id, request.match_info["token"], now)
     if row is None or row.status != "confirmed":
         return _page(
@@ -159,10 +149,7 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 async def unsubscribe(request: web.Request) -> web.Response:
-    customer = _customer(request)
-    notify = _notify(request)
-    info = _info(request, notify, customer)
-    now = request.app[CONTEXT].clock.now()
+    customer, notify, info, now = _target(request)
     row = await notify.subscriptions.unsubscribe(customer.id, request.match_info["token"], now)
     if row is None:
         return _page(request, info, 404, "Link not valid", "This link is not valid.")
