@@ -130,6 +130,14 @@ async def test_bad_input_gets_400_naming_the_field(client: Any, body: Any, names
     assert await confirmations(parts) == []
 
 
+async def test_a_bad_form_gets_a_400_page_saying_what_to_fix(client: Any) -> None:
+    http, parts = client
+    response = await http.post("/status/acme/subscribe", data={"email": "nobody"})
+    assert response.status == 400 and "text/html" in response.content_type
+    assert "is not an e-mail address" in await response.text()
+    assert await confirmations(parts) == []
+
+
 async def test_requests_are_limited_per_client_address(client: Any) -> None:
     http, parts = client
     statuses = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from itertools import pairwise
 
 from uptimeguard.status.zones import day_bounds, local_day, month_bounds
 
@@ -15,7 +16,7 @@ def test_london_days_around_the_clock_changes() -> None:
     bounds = day_bounds(date(2026, 3, 28), 3, "Europe/London")
     assert bounds == [utc(2026, 3, 28, 0), utc(2026, 3, 29, 0), utc(2026, 3, 29, 23),
                       utc(2026, 3, 30, 23)]  # fmt: skip
-    hours = [(b - a).total_seconds() / 3600 for a, b in zip(bounds, bounds[1:], strict=False)]
+    hours = [(b - a).total_seconds() / 3600 for a, b in pairwise(bounds)]
     assert hours == [24, 23, 24]
     autumn = day_bounds(date(2026, 10, 25), 1, "Europe/London")
     assert (autumn[1] - autumn[0]).total_seconds() == 25 * 3600

@@ -118,12 +118,17 @@ async def subscribe(request: web.Request) -> web.Response:
         )
         response.headers["Retry-After"] = str(limiter.retry_after(client))
         return response
-    email_value, site_values = await _fields(request)
     try:
-        email = parse_email(email_value)
-    except ValueError as error:
-        raise BadRequest(str(error)) from None
-    sites = _sites(customer, site_values)
+        email_value, site_values = await _fields(request)
+        try:
+            email = parse_email(email_value)
+        except ValueError as error:
+            raise BadRequest(str(error)) from None
+        sites = _sites(customer, site_values)
+    except BadRequest as error:
+        if not _wants_html(request):
+            raise
+        return _page(request, info, 400, "Not subscribed", f"Not subscribed: {error}.")
     await notify.subscriptions.request(info, email, sites, now)
     return _page(
         request, info, 202, "Check your inbox",
