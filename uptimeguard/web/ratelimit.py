@@ -1,46 +1,47 @@
-"""A sliding-window rate limit per key (a client address), in memory, bounded in size."""
+"""Rate limits for public forms: at most `limit` hits per key in a sliding `window`. Pure
+(`now` is an argument) and in memory, per process; bounded in the keys it remembers."""
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from datetime import datetime, timedelta
+
+MAX_KEYS = 100_000
 
 
-class RateLimit:
-    """At most `limit` events per `per` seconds for each key; at most `keys` keys are kept
-    (the least recently seen go first), so a flood of addresses cannot grow it without end."""
-
-    def __init__(
-        self,
-        limit: int,
-        per: float,
-        keys: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+class RateLimiter:
+    def __init__(self, limit: int, window: timedelta, max_keys: int = MAX_KEYS) -> None:
+        if limit < 1:
+            raise ValueError("a rate limit allows at least one hit")
         self.limit = limit
-        self.per = per
-        self._keys = keys
-        self._clock = clock
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self.window = window
+        self._max_keys = max_keys
+        self._hits: OrderedDict[str, deque[datetime]] = OrderedDict()
 
-    def allow(self, key: str) -> bool:
-        """Count one event for `key`; False (and not counted) when it is over the limit."""
-        now = self._clock()
-        times = self._seen.pop(key, None) or deque()
-        while times and now - times[0] >= self.per:
-            times.popleft()
-        allowed = len(times) < self.limit
-        if allowed:
-            times.append(now)
-        self._seen[key] = times
-        while len(self._seen) > self._keys:
-            self._seen.popitem(last=False)
-        return allowed
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        hits = self._hits.get(key)
+        if hits is None:
+            return deque()
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return hits
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again (0 when it may now)."""
-        times = self._seen.get(key)
-        if not times or len(times) < self.limit:
+    def allow(self, key: str, now: datetime) -> bool:
+        """Count a hit for `key` at `now`; False (and not counted) when over the limit."""
+        hits = self._recent(key, now)
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        self._hits[key] = hits
+        self._hits.move_to_end(key)
+        while len(self._hits) > self._max_keys:  # forget the keys heard from longest ago
+            self._hits.popitem(last=False)
+        return True
+
+    def retry_after(self, key: str, now: datetime) -> int:
+        """Whole seconds until `key` may hit again (0 when it may now)."""
+        hits = self._recent(key, now)
+        if len(hits) < self.limit:
             return 0
-        return max(1, int(self.per - (self._clock() - times[0])) + 1)
+        wait = hits[0] + self.window - now
+        return max(1, int(wait.total_seconds() + 0.999))

@@ -7,13 +7,13 @@
   one-click POST a mail program sends.
 
 Bad input gets 400 naming the field; more than `LIMIT` requests from one client address in
-`PER` seconds get 429 with `Retry-After`.
+`PER` get 429 with `Retry-After`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -25,12 +25,12 @@ from uptimeguard.notify.subscriptions import parse_email
 from uptimeguard.status.templates import environment, stylesheet
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import BadRequest
-from uptimeguard.web.ratelimit import RateLimit
+from uptimeguard.web.ratelimit import RateLimiter
 from uptimeguard.web.status_routes import PAGES, SLUG, security_headers
 
-LIMIT, PER = 5, 600.0  # subscribe requests per client address
+LIMIT, PER = 5, timedelta(minutes=10)  # subscribe requests per client address
 TOKEN = "{token:[A-Za-z0-9_-]{16,64}}"
-LIMITER = web.AppKey("subscribe_limit", RateLimit)
+LIMITER = web.AppKey("subscribe_limit", RateLimiter)
 MAX_SITES = 100
 
 
@@ -112,11 +112,11 @@ async def subscribe(request: web.Request) -> web.Response:
         return _page(request, info, 503, "Not available", "Subscriptions are not available.")
     limiter = request.app[LIMITER]
     client = request.remote or "unknown"
-    if not limiter.allow(client):
+    if not limiter.allow(client, now):
         response = _page(
             request, info, 429, "Too many requests", "Too many requests: try again later."
         )
-        response.headers["Retry-After"] = str(limiter.retry_after(client))
+        response.headers["Retry-After"] = str(limiter.retry_after(client, now))
         return response
     try:
         email_value, site_values = await _fields(request)
@@ -165,7 +165,7 @@ async def unsubscribe(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app[LIMITER] = RateLimit(LIMIT, PER)
+    app[LIMITER] = RateLimiter(LIMIT, PER)
     app.router.add_post(f"/status/{SLUG}/subscribe", subscribe)
     app.router.add_get(f"/status/{SLUG}/confirm/{TOKEN}", confirm)
     app.router.add_get(f"/status/{SLUG}/unsubscribe/{TOKEN}", unsubscribe)
