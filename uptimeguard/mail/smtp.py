@@ -88,7 +88,9 @@ class SmtpSender:
             await client.data(message.as_bytes())
         except aiosmtplib.SMTPResponseException as error:  # the server answered: no
             await self.close()
-            permanent = 500 <= error.code < 600
+            # A 5xx about this message is final; one while connecting or logging in (a
+            # refused login, a server turning everyone away) is about the server: retried.
+            permanent = 500 <= error.code < 600 and phase != "connecting"
             raise DeliveryError(
                 f"SMTP server refused while {phase}: {error.code} {error.message}",
                 permanent=permanent,
