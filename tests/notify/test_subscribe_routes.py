@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from html_validator import html_errors, vnu_missing
 
 from uptimeguard.config import load_config_text
 from uptimeguard.incidents.service import IncidentService
@@ -188,6 +189,21 @@ async def test_the_page_offers_the_form_the_feed_and_the_maintenance(client: Any
     assert "Database upgrade" in html  # the clock is 24 Nov 10:00: in view from 23 Nov 22:00
     assert "25 Nov 2026 22:00 GMT" in html and "26 Nov 2026 01:00 GMT" in html
     assert "api: every Sunday 02:00-04:00 UK time" in html
+    assert "All times UK time." in html
+
+
+@pytest.mark.skipif(vnu_missing() is not None, reason=vnu_missing() or "")
+async def test_the_page_with_form_and_maintenance_and_its_notices_pass_the_w3c_checker(
+    client: Any, store: Store
+) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the same HTML on every database: checked once")
+    http, _ = client
+    page = await (await http.get("/status/acme")).text()
+    assert '<form class="subscribe"' in page and "Scheduled maintenance" in page
+    notice = await (await http.post("/status/acme/subscribe", data={"email": "a@x.ex"})).text()
+    for html in (page, notice):  # every notice (accepted, refused, confirmed) is one template
+        assert html_errors(html) == []
 
 
 async def test_without_mail_there_is_no_form_and_subscribing_answers_503(

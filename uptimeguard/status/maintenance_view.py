@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from uptimeguard.config.models import ChecksConfig, Customer, RecurringMaintenance
-from uptimeguard.incidents.views import iso
+from uptimeguard.incidents.views import iso_ms
 from uptimeguard.status.public import display_name
 from uptimeguard.status.windows import in_view
 from uptimeguard.status.zones import calendar_zone, local_when, weekly_words
@@ -27,8 +27,8 @@ def maintenance_view(
             "title": window.title,
             "sites": [names[site] for site in window.sites],
             "status": "in_progress" if window.starts_at <= now else "scheduled",
-            "starts_at": iso(window.starts_at),
-            "ends_at": iso(window.ends_at),
+            "starts_at": iso_ms(window.starts_at),
+            "ends_at": iso_ms(window.ends_at),
             "starts": local_when(window.starts_at, zone),
             "ends": local_when(window.ends_at, zone),
         }

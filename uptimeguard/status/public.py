@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from uptimeguard.config.models import Customer, Site
-from uptimeguard.incidents.views import iso
+from uptimeguard.incidents.views import iso_ms
 from uptimeguard.status.rollups import DAY, uptime_of, utc_day
 from uptimeguard.status.updates import incident_title, public_updates
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
@@ -91,7 +91,7 @@ def _updates(
 ) -> list[dict[str, Any]]:
     """The updates a customer may read (`uptimeguard.status.updates`), newest first."""
     updates = [
-        {"at": iso(update.at), "status": update.status, "message": update.message}
+        {"at": iso_ms(update.at), "status": update.status, "message": update.message}
         for update in public_updates(incident, events, names)
     ]
     updates.reverse()
@@ -113,8 +113,8 @@ def _incident(
         "site_name": site,
         "title": title,
         "status": "resolved" if incident.resolved_at else "investigating",
-        "started_at": iso(incident.opened_at),
-        "resolved_at": iso(incident.resolved_at),
+        "started_at": iso_ms(incident.opened_at),
+        "resolved_at": iso_ms(incident.resolved_at),
         "duration_seconds": int((end - incident.opened_at).total_seconds()),
         "updates": _updates(incident, events, names),
     }
@@ -224,7 +224,7 @@ def build_status(
                 "url": public_url(site.url, site.private),
                 "state": state,
                 "state_text": STATE_WORDS[state],
-                "last_checked_at": iso(now_of.last_checked_at),
+                "last_checked_at": iso_ms(now_of.last_checked_at),
                 "uptime_90d_percent": percent(uptime_of(days.values())),
                 "days": _days(days, incidents_of.get(site.id, []), titles, first),
             }
@@ -248,7 +248,7 @@ def build_status(
             "title": page.title or f"{customer.name} status",
             "customer": customer.name,
         },
-        "generated_at": iso(now),
+        "generated_at": iso_ms(now),
         "status": _overall(sites, len(open_now)),
         "sites": sites,
         "incidents": {"open": open_now, "resolved_recently": recent},
