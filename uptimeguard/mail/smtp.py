@@ -2,8 +2,9 @@
 
 The SMTP dialogue is driven step by step so a failure is known by its phase: anything before
 the message data was written (connecting, TLS, login, MAIL FROM, RCPT TO) is retried, but
-a 5xx answer to the envelope or the data is permanent (a refused address); a connection that dies after the data was written,
-before the server answered, may have delivered it (`maybe_taken`: not resent).
+a 5xx answer to the envelope or the data is permanent (a refused address); a connection
+that dies after the data was written, before the server answered, may have delivered it
+(`maybe_taken`: not resent).
 """
 
 from __future__ import annotations
