@@ -22,6 +22,7 @@ from yaml.nodes import Node
 from uptimeguard.config import parsers as p
 from uptimeguard.config._customers import read_customers
 from uptimeguard.config._oncall import notify_parser, read_oncall, read_people
+from uptimeguard.config._worked import read_worked
 from uptimeguard.config._yamlnodes import (
     ConfigError,
     Context,
@@ -55,7 +56,7 @@ TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers")
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
 PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation")
-SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours")
+SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours", "worked")
 SLA_STEP_KEYS = ("at", "notify", "severities")
 
 ALWAYS_OPEN = Calendar(
@@ -275,7 +276,7 @@ def _plan(
     plan_id = ctx.key(key_node, p.parse_id)
     s = Section(ctx, node, where, PLAN_KEYS, required=("calendar", "severities"))
     calendar = s.value("calendar", p.known("calendar", calendars))
-    severities = _severities(ctx, s.get("severities"), where)
+    severities = _severities(ctx, s.get("severities"), where, calendar, calendars)
     # Causes may name any severity declared, valid or not, so one bad severity is one problem.
     names = dict.fromkeys(severities or {})
     causes = _causes(ctx, s.get("causes"), where, names)
@@ -288,7 +289,13 @@ def _plan(
     return Plan(plan_id, calendar, valid, causes, tuple(steps))
 
 
-def _severities(ctx: Context, node: Node | None, where: str) -> dict[str, Severity | None] | None:
+def _severities(
+    ctx: Context,
+    node: Node | None,
+    where: str,
+    calendar: str | None,
+    calendars: Mapping[str, Calendar | None],
+) -> dict[str, Severity | None] | None:
     if node is None:
         return None
     entries = ctx.entries(node, f"severities of {where}")
@@ -311,9 +318,16 @@ def _severities(ctx: Context, node: Node | None, where: str) -> dict[str, Severi
         resolution = s.value("resolution", parse_target)
         clock = s.value("clock", p.parse_clock)
         out_of_hours = s.value("out_of_hours", p.parse_bool)
-        if name and response and resolution:
+        worked = read_worked(ctx, s, calendar, calendars)
+        if name and response and resolution and worked is not None:
             result[key] = Severity(
-                name, response, resolution, clock or "business", bool(out_of_hours)
+                name,
+                response,
+                resolution,
+                clock or "business",
+                bool(out_of_hours),
+                worked.periods,
+                worked.calendar,
             )
         else:
             result[key] = None

@@ -32,6 +32,9 @@ CAUSES: tuple[str, ...] = ("down", "http_5xx", "http_4xx", "content", "slow")
 HOLIDAY_REGIONS: tuple[str, ...] = ("england-and-wales", "scotland", "northern-ireland")
 ROLES: tuple[str, ...] = ("support_manager", "quality_manager", "service_director")
 CHANNELS: tuple[str, ...] = ("sms", "voice")
+# When a severity may be worked (`worked:`), relative to its plan's calendar; see
+# `uptimeguard.sla.coverage` for the exact definition of each.
+WORK_PERIODS: tuple[str, ...] = ("office", "evenings", "weekends", "bank_holidays")
 
 
 def cause_of(outcome: str) -> str | None:
@@ -96,11 +99,25 @@ CALENDAR_24X7 = "24x7"
 
 @dataclass(frozen=True, slots=True)
 class Severity:
+    """One severity of a plan. When it is worked: `out_of_hours: true` is always; otherwise
+    the `worked` periods (WORK_PERIODS; office hours alone when empty), plus the hours of the
+    calendar `worked_calendar` names when set."""
+
     name: str
     response: Target
     resolution: Target
-    clock: str = "business"  # "business" (the plan's calendar) or "24x7"
+    # "business" (the plan's calendar), "24x7", or "worked" (the hours the severity is worked)
+    clock: str = "business"
     out_of_hours: bool = False
+    worked: tuple[str, ...] = ()
+    worked_calendar: str | None = None
+
+    @property
+    def periods(self) -> frozenset[str]:
+        """The WORK_PERIODS in which this severity is worked."""
+        if self.out_of_hours:
+            return frozenset(WORK_PERIODS)
+        return frozenset(self.worked or ("office",))
 
 
 @dataclass(frozen=True, slots=True)

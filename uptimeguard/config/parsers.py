@@ -196,8 +196,8 @@ def parse_role(text: str) -> str:
 
 
 def parse_clock(text: str) -> str:
-    if text not in ("business", "24x7"):
-        raise ValueError(f"bad clock '{text}': use business or 24x7")
+    if text not in ("business", "24x7", "worked"):
+        raise ValueError(f"bad clock '{text}': use business, 24x7 or worked")
     return text
 
 
