@@ -75,8 +75,11 @@ def test_out_of_hours_true_is_always():
             "9:55: severity 'urgent' of plan 'basic' is worked outside office hours but not in "
             "them: add office to 'worked'",
         ),
-        ("worked: []", "office", "9:55: 'worked' in severity 'urgent' of plan 'basic' needs at "
-         "least office"),
+        (
+            "worked: []",
+            "office",
+            "9:55: 'worked' in severity 'urgent' of plan 'basic' needs at least office",
+        ),
         (
             "worked: [office, office]",
             "office",
