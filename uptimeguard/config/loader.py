@@ -22,6 +22,7 @@ from yaml.nodes import Node
 from uptimeguard.config import parsers as p
 from uptimeguard.config._customers import read_customers
 from uptimeguard.config._oncall import notify_parser, read_oncall, read_people
+from uptimeguard.config._reach import read_nps
 from uptimeguard.config._worked import read_worked
 from uptimeguard.config._yamlnodes import (
     ConfigError,
@@ -52,10 +53,10 @@ T = TypeVar("T")
 # is seconds at 100,000 sites; it reports the same marks and errors.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers")
+TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers", "nps")
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
-PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation")
+PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation", "phone", "callback")
 SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours", "worked")
 SLA_STEP_KEYS = ("at", "notify", "severities")
 
@@ -144,7 +145,8 @@ def _read(ctx: Context, root: Node | None) -> ChecksConfig | None:
     plans = _plans(ctx, top.get("plans"), calendars, notify_parser(people, rota=rota))
     oncall = read_oncall(ctx, top.get("oncall"), people)
     customers = read_customers(ctx, top.get("customers"), plans, defaults)
-    if ctx.problems or defaults is None:
+    nps = read_nps(ctx, top.get("nps"))
+    if ctx.problems or defaults is None or nps is None:
         return None
     return ChecksConfig(
         path=ctx.file,
@@ -154,6 +156,7 @@ def _read(ctx: Context, root: Node | None) -> ChecksConfig | None:
         people=_valid(people),
         oncall=oncall,
         customers=tuple(customers),
+        nps=nps,
     )
 
 
@@ -281,12 +284,17 @@ def _plan(
     names = dict.fromkeys(severities or {})
     causes = _causes(ctx, s.get("causes"), where, names)
     steps = _sla_escalation(ctx, s.get("sla_escalation"), where, names, notify)
+    # The severities a phone message and a callback request open (defaults: see Plan).
+    known = p.known("severity", names, f" in {where}")
+    phone, callback = s.value("phone", known), s.value("callback", known)
     if plan_id is None or calendar is None or causes is None or steps is None:
         return None
     if not severities or None in severities.values():
         return None
+    if (s.has("phone") and phone is None) or (s.has("callback") and callback is None):
+        return None
     valid = tuple(severity for severity in severities.values() if severity is not None)
-    return Plan(plan_id, calendar, valid, causes, tuple(steps))
+    return Plan(plan_id, calendar, valid, causes, tuple(steps), phone, callback)
 
 
 def _severities(

@@ -68,6 +68,8 @@ class IncidentLine:
     held_over: bool
     response: TargetLine
     resolution: TargetLine
+    plan: str = ""
+    cover: str | None = None  # the ad-hoc cover period it opened in, e.g. 2026-12-20..2027-01-04
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,8 @@ async def build_report(
                 held_over=incident.held_over,
                 response=_target(incident, incident_plan, engine, "response", now),
                 resolution=_target(incident, incident_plan, engine, "resolution", now),
+                plan=incident.plan,
+                cover=incident.cover,
             )
         )
     return Report(
