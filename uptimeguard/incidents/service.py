@@ -160,6 +160,24 @@ class IncidentService:
                 plan, customer, site, severity, "manual", summary, now, "manual", by, cover
             )
 
+    async def open_from_channel(
+        self,
+        customer: str,
+        channel: str,
+        summary: str,
+        now: datetime,
+        by: str,
+        data: dict[str, Any] | None = None,
+    ) -> IncidentRow:
+        """An incident a customer raised through a channel, `phone` (a message on the phone
+        line) or `callback` (a callback request): no site, the plan's `phone` or `callback`
+        severity, and the channel as its source and cause."""
+        plan, cover = self._plan(customer, now)
+        severity = plan.phone_severity if channel == "phone" else plan.callback_severity
+        return await self._open(
+            plan, customer, None, severity, channel, summary, now, channel, by, cover, data
+        )
+
     async def acknowledge(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
     ) -> IncidentRow:

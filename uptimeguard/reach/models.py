@@ -30,7 +30,10 @@ class PhoneMessageRow(Base):
     contact: Mapped[str | None] = mapped_column(String(200))
     recording_url: Mapped[str] = mapped_column(Text, default="")
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # When the handling was (last) claimed, and when it finished (incident opened, desk
+    # mailed): a claim that never finished is taken again by Twilio's next retry.
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     incident_id: Mapped[int | None] = mapped_column(_INCIDENT_ID)
 
 

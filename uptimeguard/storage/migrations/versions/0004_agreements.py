@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("recording_url", sa.Text(), nullable=False),
         sa.Column("duration_seconds", sa.Integer(), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("handled_at", sa.DateTime(), nullable=True),
         sa.Column("incident_id", BIG_ID, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_phone_messages")),
         sa.UniqueConstraint("recording_sid", name=op.f("uq_phone_messages_recording_sid")),
