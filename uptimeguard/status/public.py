@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from uptimeguard.config.models import Customer, Site
-from uptimeguard.incidents.views import iso
+from uptimeguard.incidents.views import iso_ms
 from uptimeguard.status.rollups import DAY, uptime_of, utc_day
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 
@@ -132,7 +132,7 @@ def public_updates(
                 message = "This incident has been resolved."
         else:
             continue
-        updates.append({"at": iso(event.at), "status": status, "message": message})
+        updates.append({"at": iso_ms(event.at), "status": status, "message": message})
     updates.reverse()
     return updates
 
@@ -152,8 +152,8 @@ def _incident(
         "site_name": site,
         "title": title,
         "status": "resolved" if incident.resolved_at else "investigating",
-        "started_at": iso(incident.opened_at),
-        "resolved_at": iso(incident.resolved_at),
+        "started_at": iso_ms(incident.opened_at),
+        "resolved_at": iso_ms(incident.resolved_at),
         "duration_seconds": int((end - incident.opened_at).total_seconds()),
         "updates": public_updates(incident, events, title, site),
     }
@@ -265,7 +265,7 @@ def build_status(
                 "url": public_url(site.url, site.private),
                 "state": state,
                 "state_text": STATE_WORDS[state],
-                "last_checked_at": iso(now_of.last_checked_at),
+                "last_checked_at": iso_ms(now_of.last_checked_at),
                 "uptime_90d_percent": percent(uptime_of(days.values())),
                 "days": _days(days, incidents_of.get(site.id, []), titles, first),
             }
@@ -289,7 +289,7 @@ def build_status(
             "title": page.title or f"{customer.name} status",
             "customer": customer.name,
         },
-        "generated_at": iso(now),
+        "generated_at": iso_ms(now),
         "status": _overall(sites, len(open_now)),
         "sites": sites,
         "incidents": {"open": open_now, "resolved_recently": recent},
