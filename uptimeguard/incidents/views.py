@@ -41,6 +41,8 @@ def incident_dict(incident: IncidentRow) -> dict[str, Any]:
         "resolved_at": iso(incident.resolved_at),
         "resolved_by": incident.resolved_by,
         "held_over": incident.held_over,
+        # Opened during the customer's ad-hoc cover: worked under that period's plan.
+        "cover": ({"period": incident.cover, "plan": incident.plan} if incident.cover else None),
         "sla": {
             "plan": incident.plan,
             "clock_starts": iso(incident.clock_starts_at),

@@ -28,6 +28,16 @@ from uptimeguard.status.rollups import DAY, uptime_of, utc_day
 from uptimeguard.status.updates import incident_title, public_updates
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 
+# Incidents a customer raised through the phone line or a callback request are between them
+# and the desk: never on the public page (nor anywhere else the public reads).
+INTERNAL_SOURCES = ("phone", "callback")
+
+
+def shown_publicly(incident: IncidentRow) -> bool:
+    """Whether an incident may appear on its customer's public status page."""
+    return incident.source not in INTERNAL_SOURCES
+
+
 HISTORY_DAYS = 90
 RECENT = timedelta(days=14)
 # What the page reads of each daily rollup.
@@ -194,8 +204,10 @@ def build_status(
     of a `DailyRollupRow` as attributes) cover the last `HISTORY_DAYS` UTC days; `incidents`
     are the customer's incidents open at any time in those days, and `events` the
     `PUBLIC_EVENT_KINDS` events of those of them open now or resolved within `RECENT`.
+    Internal incidents (`shown_publicly`) are left out.
     """
     assert customer.status_page is not None
+    incidents = [i for i in incidents if shown_publicly(i)]
     names = {site.id: display_name(site) for site in customer.sites}
     last = now.date()
     first = last - (HISTORY_DAYS - 1) * DAY

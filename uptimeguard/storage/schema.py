@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uptimeguard.mail.models
 import uptimeguard.notify.models
-import uptimeguard.paging.models  # noqa: F401  (registers the paging tables)
+import uptimeguard.paging.models  # registers the paging tables
+import uptimeguard.reach.models  # noqa: F401  (registers phone messages, NPS surveys)
 from uptimeguard.storage.models import Base
 
 metadata = Base.metadata
