@@ -28,8 +28,10 @@ from uptimeguard.config import ConfigError, load_config
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
+from uptimeguard.mail import MailService, mail_service
 from uptimeguard.metrics import Metrics
 from uptimeguard.monitor.service import Monitor
+from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.settings import Settings
@@ -60,6 +62,7 @@ class Daemon:
     metrics: Metrics
     port: int
     paging: PagingService | None = None
+    mail: MailService | None = None
     cluster: Cluster | None = None
 
     def reload(self) -> bool:
@@ -178,6 +181,19 @@ async def running_daemon(
             paging_service(settings, store, incidents, metrics, clock, node=node.name)
         )
 
+        def webhook_secret(customer_id: str, url: str) -> str | None:
+            """The secret of a webhook the running checks file configures, else None."""
+            try:
+                page = incidents.config.customer(customer_id).status_page
+            except KeyError:
+                return None
+            hooks = page.webhooks if page is not None else ()
+            return next((hook.secret for hook in hooks if hook.url == url), None)
+
+        mail = mail_service(settings, store, clock, webhook_secret)
+        notify = notify_service(settings, store, lambda: incidents.config, mail)
+        housekeeping.maintenance_notices = notify.maintenance.run
+
         monitor = Monitor(
             config,
             prober,
@@ -202,6 +218,9 @@ async def running_daemon(
         # On the way out the page being sent finishes (and is recorded) before the stop.
         await stack.enter_async_context(paging.running())
 
+        # As with pages: the message being sent finishes (and is recorded) before the stop.
+        await stack.enter_async_context(mail.worker.running())
+
         async def ready() -> bool:
             # Ready means results are being stored: the database answers a query and the
             # last write of results went through. A locked SQLite file still answers reads
@@ -217,6 +236,8 @@ async def running_daemon(
             clock=clock,
             ready=ready,
             paging=paging,
+            mail=mail,
+            notify=notify,
         )
         runner = web.AppRunner(build_app(context), access_log=None)
         await runner.setup()
@@ -244,6 +265,7 @@ async def running_daemon(
             metrics=metrics,
             port=bound_port,
             paging=paging,
+            mail=mail,
             cluster=cluster,
         )
 

@@ -6,6 +6,8 @@
 - Daily uptime rollups (`uptimeguard.status.rollup_job`): completed days once, today every
   few minutes, so the status page and the SLA report never scan raw results.
 - Pruning of raw probe results past the retention period, never past what is rolled up.
+- Maintenance notices (`uptimeguard.notify.maintenance`): every minute, tell subscribers of
+  announced windows that came into view, started or ended.
 
 The job store is memory only: APScheduler's FAQ forbids sharing one between processes, and
 these jobs are rebuilt from the database at start.
@@ -65,6 +67,8 @@ class Housekeeping:
         # Results younger than this are left for the next rollup (they may still be in the
         # write buffer), so the uptime gauges trail the probes by up to grace + 5 minutes.
         self.rollup_grace = GRACE
+        # Set by the daemon when notices are wired: tells what is due at the instant given.
+        self.maintenance_notices: Callable[[datetime], Awaitable[int]] | None = None
         # Whether this process runs the jobs and reports their gauges (the leader's part).
         self.leading = True
         self._running: set[asyncio.Task[object]] = set()
@@ -116,10 +120,16 @@ class Housekeeping:
         every = self._rollup_every.total_seconds()
         s.add_job(tracked(self.refresh_uptime), "interval", seconds=every, id="uptime")
         s.add_job(tracked(self.prune), "interval", hours=6, id="prune")
+        if self.maintenance_notices is not None:
+            s.add_job(
+                tracked(self.tell_maintenance), "interval", seconds=60, id="maintenance-notices"
+            )
         s.start()
         self._soon(self.check_breaches, "sla-sweep-now")
         self._soon(self.refresh_incident_gauge, "incident-gauge-now")
         self._soon(self.refresh_uptime, "uptime-now")
+        if self.maintenance_notices is not None:
+            self._soon(self.tell_maintenance, "maintenance-notices-now")
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -209,6 +219,14 @@ class Housekeeping:
                 id=job_id,
                 replace_existing=True,
             )
+
+    async def tell_maintenance(self) -> None:
+        if self.maintenance_notices is None:
+            return
+        try:
+            await self.maintenance_notices(self._clock.now())
+        except Exception as error:
+            log.warning("maintenance notices failed: %s", error)
 
     async def check_breaches(self) -> None:
         try:

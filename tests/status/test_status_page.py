@@ -10,9 +10,12 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
+from html_validator import html_errors, vnu_missing
 from status_support import SECRETS
 
+from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.status_routes import PAGES
 
 Client = tuple[TestClient, dict[str, int]]
@@ -25,6 +28,9 @@ PUBLIC_KEYS = {
     "maintenance_seconds", "incidents", "open", "resolved_recently", "site", "site_name",
     "started_at", "resolved_at", "duration_seconds", "updates", "at", "message", "history",
     "first_day", "time_zone",
+    # Telling customers: the maintenance section, the subscription form, the feed.
+    "maintenance", "scheduled", "recurring", "text", "ends_at", "starts_at", "starts", "ends",
+    "subscribe", "available", "feed", "time_zone_name",
 }  # fmt: skip
 
 
@@ -90,7 +96,10 @@ async def test_what_a_customer_sees_in_json(status_client: Client, clock: Any):
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         body = await response.json()
-    assert body["page"] == {"slug": "acme", "title": "Acme service status", "customer": "Acme Ltd"}
+    assert body["page"] == {
+        "slug": "acme", "title": "Acme service status", "customer": "Acme Ltd",
+        "time_zone": "Europe/London", "time_zone_name": "UK time",  # the plan calendar's
+    }  # fmt: skip
     assert body["status"] == {"indicator": "down", "description": "Acme website is down"}
     states = {site["id"]: site["state"] for site in body["sites"]}
     assert states == {"www": "down", "backoffice": "operational", "api": "operational"}
@@ -208,3 +217,17 @@ async def test_maintenance_now_is_said_in_words(status_client: Client, clock: An
         assert {s["id"]: s["state"] for s in (await response.json())["sites"]}["api"] == (
             "operational"
         )
+
+
+@pytest.mark.skipif(vnu_missing() is not None, reason=vnu_missing() or "")
+async def test_the_page_passes_the_w3c_html_checker(status_client: Client):
+    """The Nu HTML Checker finds nothing wrong: among others, every `datetime` attribute has
+    at most 3 fractional digits although the instants behind them have microseconds."""
+    client, ids = status_client
+    context = client.app[CONTEXT]
+    odd = context.clock.now() - timedelta(minutes=7, microseconds=123_456)
+    await context.incidents.add_note(ids["www"], "carol", "Still on it.", odd, public=True)
+    async with client.get("/status/acme") as response:
+        html = await response.text()
+    assert 'datetime="' in html and not re.search(r"\.\d{4}", html)
+    assert html_errors(html) == []

@@ -8,6 +8,8 @@ from datetime import timedelta
 from yaml.nodes import Node, ScalarNode
 
 from uptimeguard.config import parsers as p
+from uptimeguard.config._reach import PhoneBook, read_contacts, read_cover
+from uptimeguard.config._status_page import read_announcement, read_webhooks
 from uptimeguard.config._yamlnodes import Context, Section, peek, shorten
 from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import (
@@ -22,8 +24,8 @@ from uptimeguard.config.models import (
     StatusPage,
 )
 
-CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites")
-STATUS_PAGE_KEYS = ("slug", "title")
+CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites", "contacts", "cover")
+STATUS_PAGE_KEYS = ("slug", "title", "webhooks", "timezone")
 SITE_KEYS = (
     "id", "name", "url", "method", "expect", "maintenance", "private",
     "interval", "timeout", "confirm", "recheck", "recover", "agree",
@@ -32,7 +34,7 @@ SITE_OPTIONAL = (
     "name", "method", "private", "interval", "timeout", "confirm", "recheck", "recover",
 )  # fmt: skip
 EXPECT_KEYS = ("status", "body_contains", "max_response")
-MAINTENANCE_KEYS = ("every", "duration", "from", "to")
+MAINTENANCE_KEYS = ("every", "duration", "from", "to", "announce")
 MAX_MAINTENANCE = parse_duration("1w")
 # `agree: N`: locations that must see a failure before an incident opens (1 to 20).
 AGREE = p.int_parser(1, 20)
@@ -48,9 +50,10 @@ def read_customers(
     items = ctx.seq(node, "customers") or []
     ids: dict[str, Node] = {}
     slugs: dict[str, Node] = {}
+    phones: PhoneBook = {}
     customers = []
     for index, item in enumerate(items):
-        customer = _customer(ctx, item, index, plans, defaults, ids, slugs)
+        customer = _customer(ctx, item, index, plans, defaults, ids, slugs, phones)
         if customer is not None:
             customers.append(customer)
     return customers
@@ -81,6 +84,7 @@ def _customer(
     defaults: Defaults | None,
     ids: dict[str, Node],
     slugs: dict[str, Node],
+    phones: PhoneBook,
 ) -> Customer | None:
     peeked = _peek_id(node)
     where = f"customer '{shorten(peeked)}'" if peeked else f"customer {index + 1}"
@@ -91,10 +95,15 @@ def _customer(
     plan = s.value("plan", p.known("plan", plans))
     page = _status_page(ctx, s.get("status_page"), where, slugs)
     sites = _sites(ctx, s.get("sites"), where, defaults)
+    contacts = read_contacts(ctx, s.get("contacts"), where, customer_id, phones)
+    cover = read_cover(ctx, s.get("cover"), where, plan, plans)
     if not (unique and name and plan) or sites is None or page is False:
         return None
+    if contacts is None or cover is None:
+        return None
     assert customer_id is not None
-    return Customer(customer_id, name, plan, tuple(sites), page if page is not True else None)
+    page_or_none = page if page is not True else None
+    return Customer(customer_id, name, plan, tuple(sites), page_or_none, contacts, cover)
 
 
 def _status_page(
@@ -106,12 +115,16 @@ def _status_page(
     s = Section(ctx, node, f"status_page of {where}", STATUS_PAGE_KEYS, required=("slug",))
     slug = s.value("slug", p.parse_slug)
     title = s.value("title", p.parse_name)
+    webhooks = read_webhooks(ctx, s.get("webhooks"), f"status_page of {where}")
+    timezone = s.value("timezone", p.parse_timezone)
     if not _unique(ctx, slugs, slug, s.get("slug") or node, "status page slug"):
         return False
-    if s.has("title") and title is None:
+    if (s.has("title") and title is None) or (s.has("timezone") and timezone is None):
+        return False
+    if webhooks is None:
         return False
     assert slug is not None
-    return StatusPage(slug, title)
+    return StatusPage(slug, title, webhooks, timezone)
 
 
 def _sites(
@@ -239,6 +252,13 @@ def _window(ctx: Context, node: Node, where: str) -> Maintenance | None:
         )
         return None
     if weekly:
+        if s.has("announce"):
+            ctx.add(
+                s.get("announce") or node,
+                "'announce' is for one-off windows ({from, to}); weekly windows are always "
+                "listed on the status page",
+            )
+            return None
         return _recurring(ctx, s, node)
     start = s.value("from", p.parse_local_datetime)
     end = s.value("to", p.parse_local_datetime)
@@ -251,7 +271,11 @@ def _window(ctx: Context, node: Node, where: str) -> Maintenance | None:
     if end <= start:
         ctx.add(s.get("to") or node, "a maintenance window's 'to' must be after its 'from'")
         return None
-    return MaintenanceWindow(start, end)
+    announce_node = s.get("announce")
+    if announce_node is None:
+        return MaintenanceWindow(start, end)
+    announce = read_announcement(ctx, announce_node, where)
+    return None if announce is None else MaintenanceWindow(start, end, announce)
 
 
 def _recurring(ctx: Context, s: Section, node: Node) -> RecurringMaintenance | None:
