@@ -124,12 +124,15 @@ def _openssl(*args: object) -> None:
         raise Unavailable(f"openssl {args[0]} failed: {done.stderr.strip()[-300:]}")
 
 
-def config_text(prefix: Path, cert: Path, key: Path) -> str:
+def config_text(prefix: Path, cert: Path, key: Path, access_log: bool = False) -> str:
+    """nginx's configuration; `access_log` writes `<msec> <uri>` per request to
+    `<prefix>/access.log` (buffered), for benches that time each site's probes."""
     listens = []
     for address in ADDRESSES:
         listens += [f"listen {address}:{port} backlog=4096;" for port in PLAIN_PORTS]
         listens += [f"listen {address}:{port} ssl backlog=4096;" for port in TLS_PORTS]
     listen_lines = "\n        ".join(listens)
+    log = f"access_log {prefix}/access.log stamp buffer=256k flush=1s;"
     return f"""
 load_module {ECHO_MODULE};
 worker_processes 2;
@@ -138,7 +141,8 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log error;
 events {{ worker_connections 16384; }}
 http {{
-    access_log off;
+    log_format stamp '$msec $request_uri';
+    {log if access_log else "access_log off;"}
     client_body_temp_path {prefix}/tmp;
     proxy_temp_path {prefix}/tmp;
     fastcgi_temp_path {prefix}/tmp;
@@ -160,8 +164,9 @@ http {{
 
 
 @contextlib.contextmanager
-def serving(workdir: Path) -> Iterator[Path]:
-    """nginx serving every target until the block ends; yields the CA certificate to trust."""
+def serving(workdir: Path, access_log: bool = False) -> Iterator[Path]:
+    """nginx serving every target until the block ends; yields the CA certificate to trust.
+    With `access_log`, requests are logged to `<workdir>/nginx/access.log`."""
     if not ECHO_MODULE.exists():
         raise Unavailable(f"nginx's echo module ({ECHO_MODULE}) is missing: install nginx-light")
     for port in (PLAIN_PORTS[0], TLS_PORTS[-1]):
@@ -171,7 +176,7 @@ def serving(workdir: Path) -> Iterator[Path]:
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
     ca, cert, key = make_ca(workdir / "tls")
     conf = prefix / "nginx.conf"
-    conf.write_text(config_text(prefix, cert, key))
+    conf.write_text(config_text(prefix, cert, key, access_log))
     process = subprocess.Popen(
         ["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import aiohttp
-from cluster_support import EU, US, Node, Targets, base_env, nodes_view, wait_until
+from cluster_support import EU, US, Node, Targets, base_env, get, nodes_view, wait_until
 from support import free_port
 
 from uptimeguard.cluster.hrw import assign
@@ -80,6 +80,11 @@ async def test_sigkill_in_steady_state_hands_over_within_the_timeout(
         victims = [site for (_, site) in keys if owners[("acme", site)] == victim]
         assert victims, "the split gave the victim no site; the test needs one"
         assert view[victim]["sites_owned"] == len(victims)
+
+        # Any node answers for every site, those another node probes included.
+        listed = await get(http, nodes["eu-1"], "/api/v1/sites")
+        assert len(listed["sites"]) == len(SITES)
+        assert all(s["last_checked"] and s["state"] == "up" for s in listed["sites"])
 
         nodes[victim].kill()
         killed = time.monotonic()

@@ -112,11 +112,15 @@ class AgreementGate:
             return  # its own network fails: its word alone opens nothing
         assert decision.cause is not None
         detail = signal.detail if decision.cause == signal.cause else ""
-        row = await self._incidents.site_failing(customer, site, decision.cause, signal.at, detail)
+        # Which locations saw what: written with the opening (or upgrade) itself, so the
+        # other locations find it there and do not repeat it.
+        seen = self._entry(signal.at, f"seen: {describe(views, counted)}", "failing",
+                           list(decision.agreeing))  # fmt: skip
+        row = await self._incidents.site_failing(
+            customer, site, decision.cause, signal.at, detail, also=[seen]
+        )
         if row is not None:
-            await self._note(
-                state, row, views, counted, signal.at, opened=row.opened_at == signal.at
-            )
+            await self._note(state, row, views, counted, signal.at)
 
     async def recovered(self, ref: SiteRef, signal: IncidentSignal) -> None:
         node, key = self._node, ref.key
@@ -328,34 +332,30 @@ class AgreementGate:
         views: list[View],
         counted: frozenset[str],
         at: datetime,
-        opened: bool,
     ) -> None:
-        """Put this location's view in the incident's timeline, once per incident."""
+        """Put this location's view in the incident's timeline once, unless an opening or
+        an upgrade already carries it."""
         mine = self._node.location
         if state.noted == row.id:
             return
-        agreeing = still_failing(views, counted)
-        if opened:
-            text = f"opened: {describe(views, counted)}"
-        else:
-            for event in await self._store.events(row.id):
-                data = event.data or {}
-                if event.kind == EVENT and mine in (data.get("locations") or ()):
-                    state.noted = row.id
-                    return
-            text = f"also failing from {mine}: {describe(views, counted)}"
-            agreeing = [mine]
-        await self._event(row.id, at, text, "failing", agreeing)
+        for event in await self._store.events(row.id):
+            data = event.data or {}
+            if event.kind == EVENT and mine in (data.get("locations") or ()):
+                state.noted = row.id
+                return
+        text = f"also failing from {mine}: {describe(views, counted)}"
+        await self._event(row.id, at, text, "failing", [mine])
         state.noted = row.id
+
+    def _entry(self, at: datetime, text: str, state: str, locations: list[str]) -> NewEvent:
+        """A timeline entry: `locations` now see the site `state` (failing or up)."""
+        data = {"state": state, "locations": sorted(locations)}
+        return NewEvent(EVENT, at, text, self._node.name, data)
 
     async def _event(
         self, incident_id: int, at: datetime, text: str, state: str, locations: list[str]
     ) -> None:
-        """A timeline entry: `locations` now see the site `state` (failing or up)."""
-        data = {"state": state, "locations": sorted(locations)}
-        await self._incidents.record_event(
-            incident_id, NewEvent(EVENT, at, text, self._node.name, data)
-        )
+        await self._incidents.record_event(incident_id, self._entry(at, text, state, locations))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

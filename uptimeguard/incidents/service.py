@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,9 +85,17 @@ class IncidentService:
     # -- from the monitor --------------------------------------------------------------------
 
     async def site_failing(
-        self, customer: str, site: str, cause: str, now: datetime, detail: str = ""
+        self,
+        customer: str,
+        site: str,
+        cause: str,
+        now: datetime,
+        detail: str = "",
+        also: Sequence[NewEvent] = (),
     ) -> IncidentRow | None:
         """A confirmed failure: open an incident, or upgrade the open one if `cause` is worse.
+        `also`: timeline entries written with the opening or the upgrade, in its transaction
+        (which locations saw what), and not otherwise.
 
         Returns the incident, or None when the plan opens nothing for this cause. An open
         incident keeps the plan it opened under (a cover period beginning meanwhile changes
@@ -112,13 +120,14 @@ class IncidentService:
                     source="monitor",
                     by="monitor",
                     cover=cover,
+                    also=also,
                 )
             plan = self.plan_of(current)
             severity = plan.causes.get(cause)
             if severity is None:
                 return None
             if plan.rank(severity) < plan.rank(current.severity):
-                return await self._upgrade(plan, current, severity, cause, now, detail)
+                return await self._upgrade(plan, current, severity, cause, now, detail, also)
             return current
 
     async def site_recovered(self, customer: str, site: str, now: datetime) -> IncidentRow | None:
@@ -283,6 +292,7 @@ class IncidentService:
         by: str,
         cover: Cover | None = None,
         data: dict[str, Any] | None = None,
+        also: Sequence[NewEvent] = (),
     ) -> IncidentRow:
         deadlines = self.sla.deadlines(plan.id, severity, now)
         fields = {
@@ -311,7 +321,7 @@ class IncidentService:
         details = {"severity": severity, "cause": cause, "summary": summary, **(data or {})}
         event = NewEvent("opened", now, message, by, details)
         try:
-            incident = await self._store.create_incident(fields, event)
+            incident = await self._store.create_incident(fields, event, also)
         except IntegrityError:  # another writer opened one for this site a moment ago
             existing = await self._store.open_incident_for_site(customer, site or "")
             if existing is None:
@@ -329,6 +339,7 @@ class IncidentService:
         cause: str,
         now: datetime,
         detail: str,
+        also: Sequence[NewEvent] = (),
     ) -> IncidentRow:
         new = self.sla.upgrade(plan.id, _deadlines_of(incident), severity, now)
         changes: dict[str, Any] = {
@@ -354,7 +365,7 @@ class IncidentService:
         updated = await self._store.update_incident(
             incident.id,
             changes,
-            [event],
+            [event, *also],
             only_if={"severity": incident.severity, "resolved_at": None},
         )
         if updated is None:

@@ -224,8 +224,10 @@ class Store:
 
     # -- incidents ---------------------------------------------------------------------------
 
-    async def create_incident(self, fields: dict[str, Any], event: NewEvent) -> IncidentRow:
-        """Insert an incident and its first timeline event in one transaction.
+    async def create_incident(
+        self, fields: dict[str, Any], event: NewEvent, more: Sequence[NewEvent] = ()
+    ) -> IncidentRow:
+        """Insert an incident, its first timeline event and `more`, in one transaction.
 
         Raises `sqlalchemy.exc.IntegrityError` when the site already has an open incident.
         """
@@ -233,9 +235,9 @@ class Store:
             row = IncidentRow(**fields)
             session.add(row)
             await session.flush()
-            first = _event_row(row.id, event)
-            session.add(first)
-            await self._after_events(session, row.id, [first], row)
+            added = [_event_row(row.id, each) for each in (event, *more)]
+            session.add_all(added)
+            await self._after_events(session, row.id, added, row)
         return row
 
     async def update_incident(

@@ -77,20 +77,33 @@ async def list_sites(request: web.Request) -> web.Response:
         (row.customer, row.site): row.id
         for row in await context.store.incidents(unresolved=True, limit=100_000)
     }
-    sites = [
-        {
-            "customer": live.ref.customer.id,
-            "id": live.ref.site.id,
-            "url": live.ref.site.url,
-            "state": live.tracker.state,
-            "last_outcome": live.last_outcome,
-            "last_status_code": live.last_status_code,
-            "last_checked": iso(live.last_checked_at),
-            "last_error": live.last.error if live.last is not None else None,
-            "open_incident": open_ids.get(key),
-        }
-        for key, live in context.monitor.sites.items()
-    ]
+    monitor = context.monitor
+    # With several nodes this one probes only its share: the others' sites are read from the
+    # state rows their nodes keep for this location.
+    others = await context.store.site_states(monitor.location) if monitor.sharded else {}
+    sites = []
+    for key, live in monitor.sites.items():
+        row = others.get(key) if key not in monitor.scheduler else None
+        if row is not None:
+            state, outcome, status = row.state, row.last_outcome, row.last_status_code
+            checked, error = row.last_checked_at, row.last_error
+        else:
+            state, outcome, status = live.tracker.state, live.last_outcome, live.last_status_code
+            checked = live.last_checked_at
+            error = live.last.error if live.last is not None else None
+        sites.append(
+            {
+                "customer": live.ref.customer.id,
+                "id": live.ref.site.id,
+                "url": live.ref.site.url,
+                "state": state,
+                "last_outcome": outcome,
+                "last_status_code": status,
+                "last_checked": iso(checked),
+                "last_error": error,
+                "open_incident": open_ids.get(key),
+            }
+        )
     return web.json_response({"sites": sites})
 
 
