@@ -122,7 +122,7 @@ async def running_daemon(
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
-        prober = Prober(limit=settings.max_concurrent_probes)
+        prober = Prober(limit=settings.max_concurrent_probes, **settings.prober_options())
         await stack.enter_async_context(prober)
 
         incidents = IncidentService(store, config)

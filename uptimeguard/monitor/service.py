@@ -174,12 +174,8 @@ class Monitor:
             return due + 3600.0
         ref = live.ref
         started_at = self._clock.now()
-        result = await self._prober.probe(
-            ref.site.url,
-            method=ref.site.method,
-            timeout=ref.timeout.total_seconds(),
-            expect=ref.site.expect,
-            started_at=started_at,
+        result = await self._prober.check(
+            ref.site, timeout=ref.timeout.total_seconds(), started_at=started_at
         )
         now = self._clock.now()
         windows = ref.site.maintenance

@@ -1,0 +1,102 @@
+"""Reading odd but working HTTP answers the way browsers do.
+
+aiohttp's response parser (llhttp) refuses two kinds of answer that browsers and Prometheus's
+blackbox_exporter accept, and a monitor must not call a site down for either:
+
+- `Transfer-Encoding: chunked` together with `Content-Length`. RFC 9112 section 6.3 says the
+  transfer coding wins; a user agent may read the chunks and ignore the length. We drop the
+  `Content-Length` lines from such a head before the parser sees it.
+- Bytes after a response that has no body: a `HEAD` reply, a 204 or a 304 that carries one
+  anyway. Every probe has its own connection (`force_close`), so nothing after the head of
+  such a reply can belong to another answer: it is dropped.
+
+`LenientResponseHandler` does both by holding each response head until its blank line, at most
+`MAX_HEAD` bytes; a head that grows past that without ending is refused ("headers over ...").
+Everything after the head passes through untouched, so the parser still checks the body.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.http_exceptions import HttpProcessingError
+
+# All header lines of one response together; browsers stop at 256 KiB, we allow more.
+MAX_HEAD = 1 << 20
+# Per parser limits, passed to the session: the head bound above is the one that matters.
+MAX_HEADER_LINES = 4096
+MAX_HEADER_LINE = MAX_HEAD
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_STATUS = re.compile(rb"HTTP/[0-9.]+ +([0-9]{3})")
+_NO_BODY = frozenset({204, 304})
+
+
+class LenientResponseHandler(ResponseHandler):
+    """aiohttp's connection protocol with the two allowances above."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._head = bytearray()
+        # "head": holding a response head; "body": passing bytes on; "drop": answer complete.
+        self._stage = "head"
+
+    def data_received(self, data: bytes) -> None:
+        if self._stage == "body" or self._parser is None or self._upgraded:
+            super().data_received(data)
+            return
+        if self._stage == "drop" or not data:
+            return
+        self._head += data
+        while True:
+            match = _HEAD_END.search(self._head)
+            if match is None:
+                if len(self._head) > MAX_HEAD:
+                    self._refuse(f"response headers over {MAX_HEAD >> 10} KiB")
+                return
+            head, rest = bytes(self._head[: match.end()]), bytes(self._head[match.end() :])
+            status = _status_of(head)
+            head = drop_length_if_chunked(head)
+            if status is not None and 100 <= status < 200 and status != 101:
+                self._head = bytearray(rest)  # an interim answer (100, 103): another head follows
+                super().data_received(head)
+                continue
+            self._head = bytearray()
+            if self._skip_payload or status in _NO_BODY:
+                self._stage = "drop"
+                super().data_received(head)
+            else:
+                self._stage = "body"
+                super().data_received(head + rest)
+            return
+
+    def _refuse(self, message: str) -> None:
+        self._stage = "drop"
+        self._head = bytearray()
+        if self.transport is not None:
+            self.transport.close()
+        self.set_exception(HttpProcessingError(message=message))
+
+
+def _status_of(head: bytes) -> int | None:
+    match = _STATUS.match(head.lstrip())
+    return int(match.group(1)) if match else None
+
+
+def drop_length_if_chunked(head: bytes) -> bytes:
+    """The head without its `Content-Length` lines when it is also sent chunked."""
+    lines = head.split(b"\n")
+    names = [line.split(b":", 1)[0].strip().lower() for line in lines[1:]]
+    if b"content-length" not in names or b"transfer-encoding" not in names:
+        return head
+    chunked = any(
+        name == b"transfer-encoding" and line.split(b":", 1)[1].strip().lower().endswith(b"chunked")
+        for name, line in zip(names, lines[1:], strict=True)
+    )
+    if not chunked:
+        return head
+    kept = [lines[0]] + [
+        line for name, line in zip(names, lines[1:], strict=True) if name != b"content-length"
+    ]
+    return b"\n".join(kept)
