@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from uptimeguard.config.models import ChecksConfig, Plan
+from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
+from uptimeguard.incidents.cert_expiry import cert_severity
 from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.deadlines import Deadlines
@@ -87,6 +89,40 @@ class IncidentService:
         severity = plan.causes.get(cause)
         if severity is None:
             return None
+        return await self._failing(plan, customer, site, severity, cause, now, detail)
+
+    async def site_cert_expiring(
+        self, customer: str, site: str, level: int, now: datetime, detail: str
+    ) -> IncidentRow | None:
+        """A site's certificate passed its `level`th warning threshold: open a `cert_expiry`
+        incident, or upgrade the open one to that level's severity (see `cert_expiry`).
+
+        Returns the incident, or None when the plan opens nothing for certificates.
+        """
+        plan = self._plan(customer)
+        severity = cert_severity(plan, level)
+        if severity is None:
+            return None
+        return await self._failing(plan, customer, site, severity, CERT_EXPIRY, now, detail)
+
+    async def site_cert_renewed(self, customer: str, site: str, now: datetime) -> IncidentRow | None:
+        """The certificate is no longer near expiry: resolve an open `cert_expiry` incident."""
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None or current.source != "monitor" or current.cause != CERT_EXPIRY:
+                return None
+            return await self._resolve(current, "monitor", now, "certificate renewed")
+
+    async def _failing(
+        self,
+        plan: Plan,
+        customer: str,
+        site: str,
+        severity: str,
+        cause: str,
+        now: datetime,
+        detail: str,
+    ) -> IncidentRow:
         async with self._lock(customer, site):
             current = await self._store.open_incident_for_site(customer, site)
             if current is None:
