@@ -167,3 +167,14 @@ async def test_an_interim_100_before_the_answer(raw_server, prober: Prober) -> N
         f"http://127.0.0.1:{port}/", timeout=3, expect=Expect(body_contains="Welcome")
     )
     assert (result.outcome, result.status_code) == ("up", 200)
+
+
+@pytest.mark.parametrize("close", [True, False], ids=["close", "keep-alive"])
+async def test_bytes_past_the_content_length_are_ignored(raw_server, prober, close) -> None:  # type: ignore[no-untyped-def]
+    connection = b"Connection: close\r\n" if close else b""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n" + connection + b"\r\n"
+    port = await raw_server(replies(head, b"WelcomeGARBAGE AFTER THE BODY"))
+    result = await prober.probe(
+        f"http://127.0.0.1:{port}/", timeout=3, expect=Expect(body_contains="Welcome")
+    )
+    assert (result.outcome, result.body_bytes) == ("up", 7)

@@ -6,9 +6,10 @@ blackbox_exporter accept, and a monitor must not call a site down for either:
 - `Transfer-Encoding: chunked` together with `Content-Length`. RFC 9112 section 6.3 says the
   transfer coding wins; a user agent may read the chunks and ignore the length. We drop the
   `Content-Length` lines from such a head before the parser sees it.
-- Bytes after a response that has no body: a `HEAD` reply, a 204 or a 304 that carries one
-  anyway. Every probe has its own connection (`force_close`), so nothing after the head of
-  such a reply can belong to another answer: it is dropped.
+- Bytes after the end of a response: a `HEAD` reply, a 204 or a 304 that carries a body
+  anyway, or more bytes than the `Content-Length` said. Every probe has its own connection
+  (`force_close`), so nothing after the end of the answer can belong to another: it is
+  dropped, as browsers do.
 
 `LenientResponseHandler` does both by holding each response head until its blank line, at most
 `MAX_HEAD` bytes; a head that grows past that without ending is refused ("headers over ...").
@@ -41,10 +42,11 @@ class LenientResponseHandler(ResponseHandler):
         self._head = bytearray()
         # "head": holding a response head; "body": passing bytes on; "drop": answer complete.
         self._stage = "head"
+        self._remaining: int | None = None  # body bytes the Content-Length still promises
 
     def data_received(self, data: bytes) -> None:
         if self._stage == "body" or self._parser is None or self._upgraded:
-            super().data_received(data)
+            self._pass_body(data)
             return
         if self._stage == "drop" or not data:
             return
@@ -68,8 +70,22 @@ class LenientResponseHandler(ResponseHandler):
                 super().data_received(head)
             else:
                 self._stage = "body"
-                super().data_received(head + rest)
+                self._remaining = declared_length(head)
+                super().data_received(head)
+                self._pass_body(rest)
             return
+
+    def _pass_body(self, data: bytes) -> None:
+        remaining = self._remaining
+        if remaining is None or self._stage != "body":
+            super().data_received(data)
+            return
+        if len(data) >= remaining:
+            data = data[:remaining]
+            self._stage = "drop"
+        self._remaining = remaining - len(data)
+        if data or self._stage == "drop":
+            super().data_received(data)
 
     def _refuse(self, message: str) -> None:
         self._stage = "drop"
@@ -82,6 +98,22 @@ class LenientResponseHandler(ResponseHandler):
 def _status_of(head: bytes) -> int | None:
     match = _STATUS.match(head.lstrip())
     return int(match.group(1)) if match else None
+
+
+def declared_length(head: bytes) -> int | None:
+    """The one `Content-Length` of a head that is not chunked; None otherwise."""
+    values = set()
+    for line in head.split(b"\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            values.add(value.strip())
+    if len(values) != 1:
+        return None
+    (value,) = values
+    return int(value) if value.isdigit() else None
 
 
 def drop_length_if_chunked(head: bytes) -> bytes:
