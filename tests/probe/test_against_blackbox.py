@@ -86,8 +86,10 @@ def ping_pong(reply: bytes) -> Handler:
 
 def ok(body: bytes = b"Welcome", extra: bytes = b"") -> bytes:
     return (
-        b"HTTP/1.1 200 OK\r\n" + extra + b"Content-Length: %d\r\nConnection: close\r\n\r\n"
-        % len(body) + body
+        b"HTTP/1.1 200 OK\r\n"
+        + extra
+        + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        + body
     )
 
 

@@ -105,7 +105,9 @@ class IncidentService:
             return None
         return await self._failing(plan, customer, site, severity, CERT_EXPIRY, now, detail)
 
-    async def site_cert_renewed(self, customer: str, site: str, now: datetime) -> IncidentRow | None:
+    async def site_cert_renewed(
+        self, customer: str, site: str, now: datetime
+    ) -> IncidentRow | None:
         """The certificate is no longer near expiry: resolve an open `cert_expiry` incident."""
         async with self._lock(customer, site):
             current = await self._store.open_incident_for_site(customer, site)

@@ -16,8 +16,8 @@ from typing import Any
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig, SiteRef
-from uptimeguard.incidents.service import IncidentService
 from uptimeguard.incidents.cert_expiry import CAUSE as CERT
+from uptimeguard.incidents.service import IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.monitor import cert_watch
 from uptimeguard.monitor.maintenance import in_maintenance
