@@ -38,6 +38,7 @@ customers:
   - id: acme
     name: Acme
     plan: standard
+    status_page: {slug: acme}
     sites:
       - id: www
         url: "https://127.0.0.1:9/"
@@ -198,3 +199,16 @@ async def test_the_monitor_tells_each_threshold_once(store, service) -> None:  #
     await restarted.probe_site(KEY, loop.time())
     [resolved] = await store.incidents(limit=10)
     assert (resolved.status, resolved.resolved_by) == ("resolved", "monitor")
+
+
+async def test_the_public_status_page_does_not_show_it(service, store) -> None:  # type: ignore[no-untyped-def]
+    from uptimeguard.status.public import SiteNow, build_status
+
+    await service.site_cert_expiring("acme", "www", 1, TUESDAY_10, "30 days left")
+    incidents = await store.incidents(limit=10)
+    customer = service.config.customer("acme")
+    assert [i.cause for i in incidents] == ["cert_expiry"]
+    live = {"www": SiteNow("up", TUESDAY_10)}
+    page = build_status(customer, live, [], incidents, [], TUESDAY_10)
+    assert page["incidents"] == {"open": [], "resolved_recently": []}
+    assert page["status"]["indicator"] == "operational"

@@ -42,6 +42,7 @@ CAUSE_WORDS = {
     "content": "is not showing the expected content",
     "slow": "is responding slowly",
 }
+INTERNAL_CAUSES = frozenset({"cert_expiry"})
 STATE_WORDS = {
     "operational": "Operational",
     "degraded": "Degraded performance",
@@ -225,6 +226,8 @@ def build_status(
     `PUBLIC_EVENT_KINDS` events of those of them open now or resolved within `RECENT`.
     """
     assert customer.status_page is not None
+    # A certificate due for renewal still works: office work for us, not news for visitors.
+    incidents = [i for i in incidents if i.cause not in INTERNAL_CAUSES]
     names = {site.id: display_name(site) for site in customer.sites}
     last = now.date()
     first = last - (HISTORY_DAYS - 1) * DAY
