@@ -131,7 +131,7 @@ CASES = [
          site={"method": "HEAD"}),
     Case("bytes-past-content-length", "up", True, handler=http_reply(ok() + b"GARBAGE")),
     Case("tls-1.0-only", "tls", False, module="https", tls10=True),
-    Case("headers-over-1-mib", "reset", True, handler=endless_headers(2 * MIB),
+    Case("headers-over-256-kib", "reset", True, handler=endless_headers(MIB),
          stricter=True),
     Case("text-after-the-first-mib", "content", True, module="http_welcome",
          handler=late_text(), site={"expect": Expect(body_contains="Welcome")}, stricter=True),

@@ -18,18 +18,17 @@ Everything after the head passes through untouched, so the parser still checks t
 
 from __future__ import annotations
 
-import re
 
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.http_exceptions import HttpProcessingError
 
-# All header lines of one response together; browsers stop at 256 KiB, we allow more.
-MAX_HEAD = 1 << 20
+# All header lines of one response together: Chrome refuses a head over 256 KiB
+# (ERR_RESPONSE_HEADERS_TOO_BIG), so a bigger one is broken for visitors too.
+MAX_HEAD = 256 << 10
 # Per parser limits, passed to the session: the head bound above is the one that matters.
 MAX_HEADER_LINES = 4096
 MAX_HEADER_LINE = MAX_HEAD
 
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS = re.compile(rb"HTTP/[0-9.]+ +([0-9]{3})")
 _NO_BODY = frozenset({204, 304})
 
@@ -50,18 +49,20 @@ class LenientResponseHandler(ResponseHandler):
             return
         if self._stage == "drop" or not data:
             return
+        searched = max(len(self._head) - 2, 0)  # the blank line may straddle two reads
         self._head += data
         while True:
-            match = _HEAD_END.search(self._head)
-            if match is None:
+            end = head_end(self._head, searched)
+            if end is None:
                 if len(self._head) > MAX_HEAD:
                     self._refuse(f"response headers over {MAX_HEAD >> 10} KiB")
                 return
-            head, rest = bytes(self._head[: match.end()]), bytes(self._head[match.end() :])
+            head, rest = bytes(self._head[:end]), bytes(self._head[end:])
             status = _status_of(head)
             head = drop_length_if_chunked(head)
             if status is not None and 100 <= status < 200 and status != 101:
                 self._head = bytearray(rest)  # an interim answer (100, 103): another head follows
+                searched = 0
                 super().data_received(head)
                 continue
             self._head = bytearray()
@@ -93,6 +94,16 @@ class LenientResponseHandler(ResponseHandler):
         if self.transport is not None:
             self.transport.close()
         self.set_exception(HttpProcessingError(message=message))
+
+
+def head_end(buffer: bytearray, start: int) -> int | None:
+    """Where the head's blank line ends (`\n\r\n` or `\n\n`), searching from `start`."""
+    found = [
+        at + len(mark)
+        for mark in (b"\n\r\n", b"\n\n")
+        if (at := buffer.find(mark, start)) >= 0
+    ]
+    return min(found) if found else None
 
 
 def _status_of(head: bytes) -> int | None:
