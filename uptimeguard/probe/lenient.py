@@ -18,6 +18,7 @@ Everything after the head passes through untouched, so the parser still checks t
 
 from __future__ import annotations
 
+import re
 
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.http_exceptions import HttpProcessingError
@@ -99,9 +100,7 @@ class LenientResponseHandler(ResponseHandler):
 def head_end(buffer: bytearray, start: int) -> int | None:
     """Where the head's blank line ends (`\n\r\n` or `\n\n`), searching from `start`."""
     found = [
-        at + len(mark)
-        for mark in (b"\n\r\n", b"\n\n")
-        if (at := buffer.find(mark, start)) >= 0
+        at + len(mark) for mark in (b"\n\r\n", b"\n\n") if (at := buffer.find(mark, start)) >= 0
     ]
     return min(found) if found else None
 
