@@ -81,8 +81,12 @@ def test_base_file_loads() -> None:
 
 def test_bundled_checks_file_loads() -> None:
     config = load_config(BUNDLED, env={})
-    assert list(config.plans) == ["standard", "gold", "silver", "lite"]
-    assert [c.id for c in config.customers] == ["acme", "globex", "initech", "umbrella"]
+    assert list(config.plans) == [
+        "standard", "enhanced", "gold", "silver", "lite", "technical", "bespoke", "three-level",
+    ]  # fmt: skip
+    assert [c.id for c in config.customers] == [
+        "acme", "globex", "initech", "umbrella", "vandelay", "hooli", "wonka",
+    ]  # fmt: skip
     standard = config.plans["standard"]
     assert [s.name for s in standard.severities] == [
         "mission_critical", "major", "bug_fix", "query",
@@ -234,7 +238,7 @@ def test_unknown_key() -> None:
 def test_unknown_top_level_key() -> None:
     assert problems(BASE + "custmers: []\n") == [
         "checks.yaml:18:1: unknown key 'custmers' in the checks file; expected one of: "
-        "defaults, calendars, plans, people, oncall, customers"
+        "defaults, calendars, plans, people, oncall, customers, nps"
     ]
 
 

@@ -5,6 +5,8 @@ probes a local site that starts answering 500, opens an incident, and an enginee
 public update and an internal note; the test then reads what a customer sees, focuses a day
 bar as a keyboard user would, checks contrast and that nothing overflows the phone's width,
 and writes screenshots to the test's temporary folder (`status.png`, `status-focus.png`).
+Where Java is present the same page goes through the W3C's Nu HTML Checker (vnu, from npm's
+`vnu-jar`; `.ci/run` installs it) and must pass with no error.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from chromium_cdp import chromium, chromium_path
+from html_validator import html_errors, vnu_missing
 from support import TargetSite, eventually, free_port
 
 from uptimeguard.app import running_daemon
@@ -118,6 +121,13 @@ async def test_a_customer_sees_the_outage_in_a_real_browser(tmp_path: Path):
                     f"{base}/api/v1/incidents/{incident.id}/notes", json=body
                 ) as response:
                     assert response.status == 201
+
+            async with http.get(f"{base}/status/acme") as response:
+                html = await response.text()
+            if vnu_missing() is None:
+                assert html_errors(html) == []
+            else:
+                print(f"W3C check skipped: {vnu_missing()}")
 
             async with chromium(tmp_path / "profile") as page:
                 await page.goto(f"{base}/status/acme")

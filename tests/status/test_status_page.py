@@ -10,9 +10,12 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
+from html_validator import html_errors, vnu_missing
 from status_support import SECRETS
 
+from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.status_routes import PAGES
 
 Client = tuple[TestClient, dict[str, int]]
@@ -208,3 +211,17 @@ async def test_maintenance_now_is_said_in_words(status_client: Client, clock: An
         assert {s["id"]: s["state"] for s in (await response.json())["sites"]}["api"] == (
             "operational"
         )
+
+
+@pytest.mark.skipif(vnu_missing() is not None, reason=vnu_missing() or "")
+async def test_the_page_passes_the_w3c_html_checker(status_client: Client):
+    """The Nu HTML Checker finds nothing wrong: among others, every `datetime` attribute has
+    at most 3 fractional digits although the instants behind them have microseconds."""
+    client, ids = status_client
+    context = client.app[CONTEXT]
+    odd = context.clock.now() - timedelta(minutes=7, microseconds=123_456)
+    await context.incidents.add_note(ids["www"], "carol", "Still on it.", odd, public=True)
+    async with client.get("/status/acme") as response:
+        html = await response.text()
+    assert 'datetime="' in html and not re.search(r"\.\d{4}", html)
+    assert html_errors(html) == []

@@ -15,6 +15,7 @@ from uptimeguard.config._checks import (
     read_site_checks,
     refuse_impossible,
 )
+from uptimeguard.config._reach import PhoneBook, read_contacts, read_cover
 from uptimeguard.config._yamlnodes import Context, Section, peek, shorten
 from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import (
@@ -29,7 +30,7 @@ from uptimeguard.config.models import (
     StatusPage,
 )
 
-CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites")
+CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites", "contacts", "cover")
 STATUS_PAGE_KEYS = ("slug", "title")
 SITE_KEYS = (
     "id", "name", "url", "method", "expect", "maintenance", "private",
@@ -53,9 +54,10 @@ def read_customers(
     items = ctx.seq(node, "customers") or []
     ids: dict[str, Node] = {}
     slugs: dict[str, Node] = {}
+    phones: PhoneBook = {}
     customers = []
     for index, item in enumerate(items):
-        customer = _customer(ctx, item, index, plans, defaults, ids, slugs)
+        customer = _customer(ctx, item, index, plans, defaults, ids, slugs, phones)
         if customer is not None:
             customers.append(customer)
     return customers
@@ -86,6 +88,7 @@ def _customer(
     defaults: Defaults | None,
     ids: dict[str, Node],
     slugs: dict[str, Node],
+    phones: PhoneBook,
 ) -> Customer | None:
     peeked = _peek_id(node)
     where = f"customer '{shorten(peeked)}'" if peeked else f"customer {index + 1}"
@@ -96,10 +99,15 @@ def _customer(
     plan = s.value("plan", p.known("plan", plans))
     page = _status_page(ctx, s.get("status_page"), where, slugs)
     sites = _sites(ctx, s.get("sites"), where, defaults)
+    contacts = read_contacts(ctx, s.get("contacts"), where, customer_id, phones)
+    cover = read_cover(ctx, s.get("cover"), where, plan, plans)
     if not (unique and name and plan) or sites is None or page is False:
         return None
+    if contacts is None or cover is None:
+        return None
     assert customer_id is not None
-    return Customer(customer_id, name, plan, tuple(sites), page if page is not True else None)
+    page_or_none = page if page is not True else None
+    return Customer(customer_id, name, plan, tuple(sites), page_or_none, contacts, cover)
 
 
 def _status_page(

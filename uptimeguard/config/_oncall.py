@@ -92,11 +92,14 @@ def read_oncall(
         _override(ctx, item, person)
         for item in _items(ctx, s.get("overrides"), "overrides of oncall")
     ]
-    desk_phone = None
+    desk_phone = desk_email = None
     desk_node = s.get("desk")
     if desk_node is not None:
-        desk = Section(ctx, desk_node, "oncall desk", ("phone",), required=("phone",))
+        desk = Section(ctx, desk_node, "oncall desk", ("phone", "email"))
+        if desk.ok and not (desk.has("phone") or desk.has("email")):
+            ctx.add(desk_node, "oncall desk needs a phone, an email or both")
         desk_phone = desk.value("phone", p.parse_phone)
+        desk_email = desk.value("email", p.parse_email)
     notify = notify_parser(people, rota=s.has("rotation"))
     ladder = _items(ctx, s.get("escalation"), "escalation of oncall")
     steps = [_step(ctx, item, notify, i == len(ladder) - 1) for i, item in enumerate(ladder)]
@@ -110,6 +113,7 @@ def read_oncall(
         desk_phone=desk_phone,
         escalation=tuple(step for step in steps if step),
         repeat=repeat or 0,
+        desk_email=desk_email,
     )
 
 

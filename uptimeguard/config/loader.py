@@ -22,6 +22,8 @@ from yaml.nodes import Node
 from uptimeguard.config import parsers as p
 from uptimeguard.config._customers import read_customers
 from uptimeguard.config._oncall import notify_parser, read_oncall, read_people
+from uptimeguard.config._reach import read_nps
+from uptimeguard.config._worked import read_worked
 from uptimeguard.config._yamlnodes import (
     ConfigError,
     Context,
@@ -51,11 +53,11 @@ T = TypeVar("T")
 # is seconds at 100,000 sites; it reports the same marks and errors.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers")
+TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers", "nps")
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
-PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation")
-SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours")
+PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation", "phone", "callback")
+SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours", "worked")
 SLA_STEP_KEYS = ("at", "notify", "severities")
 
 ALWAYS_OPEN = Calendar(
@@ -143,7 +145,8 @@ def _read(ctx: Context, root: Node | None) -> ChecksConfig | None:
     plans = _plans(ctx, top.get("plans"), calendars, notify_parser(people, rota=rota))
     oncall = read_oncall(ctx, top.get("oncall"), people)
     customers = read_customers(ctx, top.get("customers"), plans, defaults)
-    if ctx.problems or defaults is None:
+    nps = read_nps(ctx, top.get("nps"))
+    if ctx.problems or defaults is None or nps is None:
         return None
     return ChecksConfig(
         path=ctx.file,
@@ -153,6 +156,7 @@ def _read(ctx: Context, root: Node | None) -> ChecksConfig | None:
         people=_valid(people),
         oncall=oncall,
         customers=tuple(customers),
+        nps=nps,
     )
 
 
@@ -275,20 +279,31 @@ def _plan(
     plan_id = ctx.key(key_node, p.parse_id)
     s = Section(ctx, node, where, PLAN_KEYS, required=("calendar", "severities"))
     calendar = s.value("calendar", p.known("calendar", calendars))
-    severities = _severities(ctx, s.get("severities"), where)
+    severities = _severities(ctx, s.get("severities"), where, calendar, calendars)
     # Causes may name any severity declared, valid or not, so one bad severity is one problem.
     names = dict.fromkeys(severities or {})
     causes = _causes(ctx, s.get("causes"), where, names)
     steps = _sla_escalation(ctx, s.get("sla_escalation"), where, names, notify)
+    # The severities a phone message and a callback request open (defaults: see Plan).
+    known = p.known("severity", names, f" in {where}")
+    phone, callback = s.value("phone", known), s.value("callback", known)
     if plan_id is None or calendar is None or causes is None or steps is None:
         return None
     if not severities or None in severities.values():
         return None
+    if (s.has("phone") and phone is None) or (s.has("callback") and callback is None):
+        return None
     valid = tuple(severity for severity in severities.values() if severity is not None)
-    return Plan(plan_id, calendar, valid, causes, tuple(steps))
+    return Plan(plan_id, calendar, valid, causes, tuple(steps), phone, callback)
 
 
-def _severities(ctx: Context, node: Node | None, where: str) -> dict[str, Severity | None] | None:
+def _severities(
+    ctx: Context,
+    node: Node | None,
+    where: str,
+    calendar: str | None,
+    calendars: Mapping[str, Calendar | None],
+) -> dict[str, Severity | None] | None:
     if node is None:
         return None
     entries = ctx.entries(node, f"severities of {where}")
@@ -311,9 +326,16 @@ def _severities(ctx: Context, node: Node | None, where: str) -> dict[str, Severi
         resolution = s.value("resolution", parse_target)
         clock = s.value("clock", p.parse_clock)
         out_of_hours = s.value("out_of_hours", p.parse_bool)
-        if name and response and resolution:
+        worked = read_worked(ctx, s, calendar, calendars)
+        if name and response and resolution and worked is not None:
             result[key] = Severity(
-                name, response, resolution, clock or "business", bool(out_of_hours)
+                name,
+                response,
+                resolution,
+                clock or "business",
+                bool(out_of_hours),
+                worked.periods,
+                worked.calendar,
             )
         else:
             result[key] = None

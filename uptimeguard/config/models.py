@@ -33,6 +33,9 @@ CAUSES: tuple[str, ...] = ("down", "http_5xx", "http_4xx", "content", "slow", "c
 HOLIDAY_REGIONS: tuple[str, ...] = ("england-and-wales", "scotland", "northern-ireland")
 ROLES: tuple[str, ...] = ("support_manager", "quality_manager", "service_director")
 CHANNELS: tuple[str, ...] = ("sms", "voice")
+# When a severity may be worked (`worked:`), relative to its plan's calendar; see
+# `uptimeguard.sla.coverage` for the exact definition of each.
+WORK_PERIODS: tuple[str, ...] = ("office", "evenings", "weekends", "bank_holidays")
 
 
 def cause_of(outcome: str) -> str | None:
@@ -97,11 +100,25 @@ CALENDAR_24X7 = "24x7"
 
 @dataclass(frozen=True, slots=True)
 class Severity:
+    """One severity of a plan. When it is worked: `out_of_hours: true` is always; otherwise
+    the `worked` periods (WORK_PERIODS; office hours alone when empty), plus the hours of the
+    calendar `worked_calendar` names when set."""
+
     name: str
     response: Target
     resolution: Target
-    clock: str = "business"  # "business" (the plan's calendar) or "24x7"
+    # "business" (the plan's calendar), "24x7", or "worked" (the hours the severity is worked)
+    clock: str = "business"
     out_of_hours: bool = False
+    worked: tuple[str, ...] = ()
+    worked_calendar: str | None = None
+
+    @property
+    def periods(self) -> frozenset[str]:
+        """The WORK_PERIODS in which this severity is worked."""
+        if self.out_of_hours:
+            return frozenset(WORK_PERIODS)
+        return frozenset(self.worked or ("office",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +145,21 @@ class Plan:
     severities: tuple[Severity, ...]  # most urgent first
     causes: dict[str, str]  # cause -> severity name
     sla_escalation: tuple[SlaEscalationStep, ...] = ()
+    phone: str | None = None  # the severity a phone message opens; None: the most urgent
+    callback: str | None = None  # ... a callback request opens; None: `query`, else the least
+
+    @property
+    def phone_severity(self) -> str:
+        """The severity of an incident opened by a message on the phone line."""
+        return self.phone or self.severities[0].name
+
+    @property
+    def callback_severity(self) -> str:
+        """The severity of a "callback requested" incident."""
+        if self.callback:
+            return self.callback
+        names = [s.name for s in self.severities]
+        return "query" if "query" in names else names[-1]
 
     def severity(self, name: str) -> Severity:
         for severity in self.severities:
@@ -184,6 +216,7 @@ class Oncall:
     desk_phone: str | None = None
     escalation: tuple[EscalationStep, ...] = ()
     repeat: int = 0
+    desk_email: str | None = None  # mailed phone messages and callback requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,12 +338,35 @@ class StatusPage:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """Someone at a customer: known by their number on the phone line, surveyed by email."""
+
+    name: str
+    phone: str | None = None  # E.164
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """Ad-hoc cover: incidents opened from `start` until `end` (naive, local to the customer's
+    plan calendar; see `uptimeguard.config.cover`) are worked under plan `plan`. `label` is the
+    period as written, e.g. `2026-12-20..2027-01-04`."""
+
+    start: datetime
+    end: datetime  # exclusive: a `to` date covers that whole day
+    plan: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     id: str
     name: str
     plan: str
     sites: tuple[Site, ...]
     status_page: StatusPage | None = None
+    contacts: tuple[Contact, ...] = ()
+    cover: tuple[Cover, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +387,15 @@ class SiteRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Nps:
+    """Net Promoter Score surveys: after an incident a customer could see is resolved, each
+    contact with an email is asked at most once per `every`."""
+
+    enabled: bool = True
+    every: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
 class ChecksConfig:
     path: str
     defaults: Defaults
@@ -339,6 +404,7 @@ class ChecksConfig:
     people: dict[str, Person]
     oncall: Oncall | None
     customers: tuple[Customer, ...]
+    nps: Nps = field(default_factory=Nps)
     # Built on first use and kept (the config never changes): at 100,000 sites, building the
     # references or searching the customers on every call showed in profiles.
     _refs: tuple[SiteRef, ...] | None = field(default=None, init=False, repr=False, compare=False)

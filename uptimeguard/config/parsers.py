@@ -29,6 +29,9 @@ _DATETIME = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2})?)", re.ASCII
 )
 _PHONE = re.compile(r"\+[0-9]{8,15}", re.ASCII)
+# Enough to catch typos (a missing @ or domain, spaces); the mail server has the last word.
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", re.ASCII)
+MAX_EMAIL_LENGTH = 254
 _AT = re.compile(r"([0-9]{1,4}(?:\.[0-9]{1,3})?) ?% ?(response|resolution)", re.ASCII)
 _STATUS = re.compile(r"([0-9]{3})(?: ?- ?([0-9]{3}))?", re.ASCII)
 _INT = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -197,8 +200,8 @@ def parse_role(text: str) -> str:
 
 
 def parse_clock(text: str) -> str:
-    if text not in ("business", "24x7"):
-        raise ValueError(f"bad clock '{text}': use business or 24x7")
+    if text not in ("business", "24x7", "worked"):
+        raise ValueError(f"bad clock '{text}': use business, 24x7 or worked")
     return text
 
 
@@ -208,6 +211,13 @@ def parse_phone(text: str) -> str:
         raise ValueError(
             f"bad phone number '{text}': use E.164, a + and 8 to 15 digits, e.g. +447700900001"
         )
+    return stripped
+
+
+def parse_email(text: str) -> str:
+    stripped = text.strip()
+    if not _EMAIL.fullmatch(stripped) or len(stripped) > MAX_EMAIL_LENGTH:
+        raise ValueError(f"bad email address '{text}': use name@example.com")
     return stripped
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from uptimeguard.config.models import ChecksConfig, Plan
+from uptimeguard.config.cover import plan_in_force
+from uptimeguard.config.models import ChecksConfig, Cover, Plan
 from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
 from uptimeguard.incidents.cert_expiry import cert_severity
 from uptimeguard.incidents.errors import IncidentError, NotFound
@@ -70,11 +71,18 @@ class IncidentService:
     def _lock(self, customer: str, site: str) -> asyncio.Lock:
         return self._site_locks.setdefault((customer, site), asyncio.Lock())
 
-    def _plan(self, customer: str) -> Plan:
+    def _plan(self, customer: str, at: datetime) -> tuple[Plan, Cover | None]:
+        """The plan an incident opened at `at` works under: the customer's own, or the plan
+        of the ad-hoc cover period `at` falls in."""
         try:
-            return self.config.plan_for(customer)
+            return plan_in_force(self.config, customer, at)
         except KeyError:
             raise NotFound(f"unknown customer {customer!r}") from None
+
+    def plan_of(self, incident: IncidentRow) -> Plan:
+        """The plan an incident works under (the one it opened under, while it exists)."""
+        plan = self.config.plans.get(incident.plan)
+        return plan if plan is not None else self._plan(incident.customer, incident.opened_at)[0]
 
     # -- from the monitor --------------------------------------------------------------------
 
@@ -83,13 +91,13 @@ class IncidentService:
     ) -> IncidentRow | None:
         """A confirmed failure: open an incident, or upgrade the open one if `cause` is worse.
 
-        Returns the incident, or None when the plan opens nothing for this cause.
+        Returns the incident, or None when the plan opens nothing for this cause. An open
+        incident keeps the plan it opened under (a cover period beginning meanwhile changes
+        nothing for it).
         """
-        plan = self._plan(customer)
-        severity = plan.causes.get(cause)
-        if severity is None:
-            return None
-        return await self._failing(plan, customer, site, severity, cause, now, detail)
+        return await self._failing(
+            customer, site, cause, now, detail, lambda p: p.causes.get(cause)
+        )
 
     async def site_cert_expiring(
         self, customer: str, site: str, level: int, now: datetime, detail: str
@@ -99,11 +107,11 @@ class IncidentService:
 
         Returns the incident, or None when the plan opens nothing for certificates.
         """
-        plan = self._plan(customer)
-        severity = cert_severity(plan, level)
-        if severity is None:
-            return None
-        return await self._failing(plan, customer, site, severity, CERT_EXPIRY, now, detail)
+
+        def severity_in(plan: Plan) -> str | None:
+            return cert_severity(plan, level)
+
+        return await self._failing(customer, site, CERT_EXPIRY, now, detail, severity_in)
 
     async def site_cert_renewed(
         self, customer: str, site: str, now: datetime
@@ -117,17 +125,22 @@ class IncidentService:
 
     async def _failing(
         self,
-        plan: Plan,
         customer: str,
         site: str,
-        severity: str,
         cause: str,
         now: datetime,
         detail: str,
-    ) -> IncidentRow:
+        severity_in: Callable[[Plan], str | None],
+    ) -> IncidentRow | None:
+        """Open an incident for `cause`, or upgrade the open one; `severity_in` names the
+        severity `cause` means under a plan (None: that plan opens nothing for it)."""
+        plan, cover = self._plan(customer, now)
         async with self._lock(customer, site):
             current = await self._store.open_incident_for_site(customer, site)
             if current is None:
+                severity = severity_in(plan)
+                if severity is None:
+                    return None
                 summary = f"{site} {cause.replace('_', ' ')}" + (f": {detail}" if detail else "")
                 return await self._open(
                     plan,
@@ -139,7 +152,12 @@ class IncidentService:
                     now,
                     source="monitor",
                     by="monitor",
+                    cover=cover,
                 )
+            plan = self.plan_of(current)
+            severity = severity_in(plan)
+            if severity is None:
+                return None
             if plan.rank(severity) < plan.rank(current.severity):
                 return await self._upgrade(plan, current, severity, cause, now, detail)
             return current
@@ -162,7 +180,7 @@ class IncidentService:
         now: datetime,
         by: str = "api",
     ) -> IncidentRow:
-        plan = self._plan(customer)
+        plan, cover = self._plan(customer, now)
         try:
             plan.severity(severity)
         except KeyError:
@@ -174,14 +192,32 @@ class IncidentService:
             raise IncidentError(f"unknown site {site!r} for customer {customer!r}")
         if site is None:
             return await self._open(
-                plan, customer, None, severity, "manual", summary, now, source="manual", by=by
+                plan, customer, None, severity, "manual", summary, now, "manual", by, cover
             )
         async with self._lock(customer, site):
             if await self._store.open_incident_for_site(customer, site) is not None:
                 raise IncidentError(f"site {customer}/{site} already has an open incident")
             return await self._open(
-                plan, customer, site, severity, "manual", summary, now, source="manual", by=by
+                plan, customer, site, severity, "manual", summary, now, "manual", by, cover
             )
+
+    async def open_from_channel(
+        self,
+        customer: str,
+        channel: str,
+        summary: str,
+        now: datetime,
+        by: str,
+        data: dict[str, Any] | None = None,
+    ) -> IncidentRow:
+        """An incident a customer raised through a channel, `phone` (a message on the phone
+        line) or `callback` (a callback request): no site, the plan's `phone` or `callback`
+        severity, and the channel as its source and cause."""
+        plan, cover = self._plan(customer, now)
+        severity = plan.phone_severity if channel == "phone" else plan.callback_severity
+        return await self._open(
+            plan, customer, None, severity, channel, summary, now, channel, by, cover, data
+        )
 
     async def acknowledge(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
@@ -286,6 +322,8 @@ class IncidentService:
         now: datetime,
         source: str,
         by: str,
+        cover: Cover | None = None,
+        data: dict[str, Any] | None = None,
     ) -> IncidentRow:
         deadlines = self.sla.deadlines(plan.id, severity, now)
         fields = {
@@ -302,15 +340,17 @@ class IncidentService:
             "clock_starts_at": deadlines.clock_starts,
             "response_due": deadlines.response_due,
             "resolution_due": deadlines.resolution_due,
+            "cover": cover.label if cover is not None else None,
         }
         message = f"opened as {severity} ({cause})"
+        if cover is not None:
+            message += f" under plan {plan.id}: ad-hoc cover {cover.label}"
         if deadlines.held_over:
             message += (
-                f"; held over: out of hours, clock starts {deadlines.clock_starts.isoformat()}"
+                f"; held over: not worked now, clock starts {deadlines.clock_starts.isoformat()}"
             )
-        event = NewEvent(
-            "opened", now, message, by, {"severity": severity, "cause": cause, "summary": summary}
-        )
+        details = {"severity": severity, "cause": cause, "summary": summary, **(data or {})}
+        event = NewEvent("opened", now, message, by, details)
         try:
             incident = await self._store.create_incident(fields, event)
         except IntegrityError:  # another writer opened one for this site a moment ago

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
@@ -13,6 +13,16 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat().replace("+00:00", "Z")
+
+
+def iso_ms(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with a `Z` and at most 3 fractional digits (none for a whole second), or
+    None: what HTML's `datetime` attribute accepts (the W3C checker refuses 6 digits)."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    spec = "milliseconds" if value.microsecond >= 1000 else "seconds"
+    return value.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def incident_dict(incident: IncidentRow) -> dict[str, Any]:
@@ -31,6 +41,8 @@ def incident_dict(incident: IncidentRow) -> dict[str, Any]:
         "resolved_at": iso(incident.resolved_at),
         "resolved_by": incident.resolved_by,
         "held_over": incident.held_over,
+        # Opened during the customer's ad-hoc cover: worked under that period's plan.
+        "cover": ({"period": incident.cover, "plan": incident.plan} if incident.cover else None),
         "sla": {
             "plan": incident.plan,
             "clock_starts": iso(incident.clock_starts_at),

@@ -20,7 +20,11 @@ _WHAT = {
     "slow": "is slow",
     "manual": "has a reported problem",
     "cert_expiry": "has a TLS certificate about to expire",
+    "phone": "has a phone message",
+    "callback": "asked to be called back",
 }
+# Incidents whose summary is written by people or by a customer channel, not a probe.
+_SUMMARISED = ("manual", "phone", "callback")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,7 @@ class Facts:
     @property
     def detail(self) -> str:
         """The probe's own words ("connection refused"), or a manual incident's summary."""
-        if self.cause == "manual":
+        if self.cause in _SUMMARISED:
             return self.summary
         _, sep, rest = self.summary.partition(": ")
         return rest if sep else ""

@@ -1,8 +1,8 @@
 """Who hears of an incident, and when (SPEC section 5, "Paging" and "Coverage"). Pure.
 
 - In business hours (the customer's plan calendar is open) the desk is told.
-- Out of hours a covered incident (its severity says `out_of_hours: true`) pages the on-call
-  person and climbs the escalation ladder.
+- Out of hours a covered incident (its severity is worked then: `out_of_hours: true`, or one
+  of its `worked` periods) pages the on-call person and climbs the escalation ladder.
 - Out of hours an incident that is not covered is held over: nobody is paged, and the desk
   hears of it when the calendar opens (when its SLA clock starts), in one message per customer.
 """

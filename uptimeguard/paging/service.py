@@ -232,7 +232,12 @@ class PagingService:
         for incident, state in active:
             await self._follow(incident, state, now)
         held = [(i, s) for i, s in active if s.decision == policy.HOLD]
-        await tell_held_over(self, held, now)
+        # A held-over incident whose clock starts out of office hours (a severity worked at
+        # weekends, held from a Friday evening) is worked by the on-call ladder, not the desk.
+        started = [(i, s) for i, s in held if self._starts_out_of_hours(i, s, now)]
+        for incident, _ in started:
+            await self._hand_over(incident, now, policy.HOLD)
+        await tell_held_over(self, [h for h in held if h not in started], now)
         moments: list[datetime | None] = [
             s.next_due_at for _, s in active if s.ladder == RUNNING and s.next_due_at
         ]
@@ -253,7 +258,23 @@ class PagingService:
         return await self.outbox.last_event_id() == seen.marker
 
     def _hours(self, now: datetime) -> tuple[bool, ...]:
-        return tuple(self.in_hours(plan_id, now) for plan_id in sorted(self.config.plans))
+        """Each plan's calendar open or shut, and each severity worked or not, at `now`."""
+        sla = self._incidents.sla
+        return tuple(
+            flag
+            for plan_id in sorted(self.config.plans)
+            for flag in (
+                self.in_hours(plan_id, now),
+                *(sla.covered(plan_id, s.name, now) for s in self.config.plans[plan_id].severities),
+            )
+        )
+
+    def covered(self, incident: IncidentRow, at: datetime) -> bool:
+        """Whether the incident's severity is worked at `at` under its plan."""
+        try:
+            return self._incidents.sla.covered(incident.plan, incident.severity, at)
+        except KeyError:  # a plan or severity removed by a reload
+            return False
 
     async def delivery(self, page_id: int, params: Mapping[str, str]) -> bool:
         return await self.dispatcher.delivery(page_id, params)
@@ -327,20 +348,37 @@ class PagingService:
         calendar has closed: nobody is at the desk to see it, so the on-call ladder takes it."""
         if state.ladder != NONE or self.in_hours(incident.plan, now):
             return False
-        plan = self.config.plans.get(incident.plan)
-        try:
-            return plan is not None and plan.severity(incident.severity).out_of_hours
-        except KeyError:
-            return False
+        return self.covered(incident, now)
 
-    async def _hand_over(self, incident: IncidentRow, now: datetime) -> None:
+    def _starts_out_of_hours(
+        self, incident: IncidentRow, state: PagingStateRow, now: datetime
+    ) -> bool:
+        """A held-over incident whose clock has started while the office is shut but its
+        severity is worked (not yet told, acknowledged or resolved)."""
+        starts = incident.clock_starts_at
+        return (
+            state.held_told_at is None
+            and state.ladder == NONE
+            and incident.held_over
+            and incident.severity == state.severity
+            and incident.acknowledged_at is None
+            and incident.resolved_at is None
+            and starts is not None
+            and starts <= now
+            and not self.in_hours(incident.plan, now)
+            and self.covered(incident, now)
+        )
+
+    async def _hand_over(
+        self, incident: IncidentRow, now: datetime, decision: policy.Decision = policy.DESK
+    ) -> None:
         oncall = self.config.oncall
         if oncall is None or not oncall.escalation:
             return
         try:
             await self.outbox.move(
                 incident.id,
-                {"decision": policy.DESK, "ladder": NONE},
+                {"decision": decision, "ladder": NONE},
                 {
                     "decision": policy.PAGE,
                     "ladder": RUNNING,
@@ -352,7 +390,10 @@ class PagingService:
             )
         except Conflict:
             return
-        message = "still unacknowledged when business hours ended: paging the on-call ladder"
+        if decision == policy.HOLD:
+            message = "held over until now, out of office hours and worked: paging the ladder"
+        else:
+            message = "still unacknowledged when business hours ended: paging the on-call ladder"
         await self.record(incident.id, timeline.paging_event(now, message))
         self.wake()
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from uptimeguard.config.models import ChecksConfig, Plan
-from uptimeguard.sla import SlaEngine, clock_for
+from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
 from uptimeguard.status.public import display_name, percent
 from uptimeguard.status.rollups import DayRollup, longest_outage, uptime_of
@@ -68,6 +68,8 @@ class IncidentLine:
     held_over: bool
     response: TargetLine
     resolution: TargetLine
+    plan: str = ""
+    cover: str | None = None  # the ad-hoc cover period it opened in, e.g. 2026-12-20..2027-01-04
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +132,8 @@ def _target(
         except KeyError:
             severity = None
     clock: Clock = ALWAYS_OPEN
-    if severity is not None and engine is not None:
-        clock = clock_for(severity, engine.calendar(plan.id))  # type: ignore[union-attr]
+    if severity is not None and engine is not None and plan is not None:
+        clock = engine.target_clock(plan.id, severity.name)
     if which == "response":
         due, breached_at = incident.response_due, incident.response_breached_at
         done_at = incident.acknowledged_at or incident.resolved_at
@@ -211,6 +213,8 @@ async def build_report(
                 held_over=incident.held_over,
                 response=_target(incident, incident_plan, engine, "response", now),
                 resolution=_target(incident, incident_plan, engine, "resolution", now),
+                plan=incident.plan,
+                cover=incident.cover,
             )
         )
     return Report(

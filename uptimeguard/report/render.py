@@ -70,6 +70,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "opened_at": iso(i.opened_at),
                 "resolved_at": iso(i.resolved_at),
                 "held_over": i.held_over,
+                "plan": i.plan,
+                "cover": i.cover,
                 "response": _target_dict(i.response),
                 "resolution": _target_dict(i.resolution),
             }
@@ -91,7 +93,8 @@ CSV_COLUMNS = (
     "longest_outage_seconds", "longest_outage_started_at", "incident", "severity", "cause",
     "opened_at", "resolved_at", "response_target", "response_due", "response_took_seconds",
     "response_result", "resolution_target", "resolution_due", "resolution_took_seconds",
-    "resolution_result", "target", "met", "breached", "pending", "met_percent",
+    "resolution_result", "target", "met", "breached", "pending", "met_percent", "plan",
+    "cover",
 )  # fmt: skip
 
 
@@ -122,6 +125,8 @@ def to_csv(report: Report) -> str:
             "cause": incident["cause"],
             "opened_at": incident["opened_at"],
             "resolved_at": incident["resolved_at"],
+            "plan": incident["plan"],
+            "cover": incident["cover"],
         }
         for which in ("response", "resolution"):
             target = incident[which]
@@ -201,13 +206,16 @@ def to_text(report: Report) -> str:
                 [
                     f"#{i.id}",
                     i.site or "-",
-                    i.severity,
+                    f"{i.severity} (cover: plan {i.plan})" if i.cover else i.severity,
                     _when(i.opened_at),
                     _target_text(i.response),
                     _target_text(i.resolution),
                 ]
             )
         lines += _table(rows)
+        lines += [
+            f"  #{i.id} opened in ad-hoc cover {i.cover}" for i in report.incidents if i.cover
+        ]
     lines += [
         "",
         "Targets met",

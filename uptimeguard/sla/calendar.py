@@ -42,6 +42,7 @@ __all__ = [
     "AlwaysOpen",
     "BusinessCalendar",
     "Clock",
+    "DayTable",
     "calendar_from_config",
     "clock_named",
 ]
@@ -90,40 +91,52 @@ def _weekly_spans(hours: Mapping[int, Sequence[tuple[time, time]]]) -> list[Span
     return weekly
 
 
-class BusinessCalendar(Clock):
-    """Weekly opening hours in one time zone, closed on bank holidays and `closed` dates.
+class DayTable(Clock):
+    """A clock whose open time is given day by day in one IANA time zone, folded into a table
+    per local year (see the module docstring). Subclasses say which spans of each local day
+    are open (`_day_spans`); the arithmetic is shared."""
 
-    `hours[weekday]` (Monday is 0) lists (open, close) local times, sorted, not overlapping;
-    a close of `time(0, 0)` means midnight at the end of the day. `holidays` names a UK region
-    (`england-and-wales`, `scotland`, `northern-ireland`; see `bank_holidays` for how substitute
-    days and the weekend dates they replace are treated).
-    """
+    name: str
+    timezone: str
 
-    def __init__(
-        self,
-        timezone: str,
-        hours: Mapping[int, Sequence[tuple[time, time]]],
-        holidays: str | None = None,
-        closed: Iterable[date] = (),
-        name: str = "",
-    ) -> None:
+    def __init__(self, timezone: str, name: str = "") -> None:
         try:
             self._tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {timezone!r}") from None
-        if holidays is not None:
-            bank_holidays(holidays, 2000)  # refuse an unknown region now, not mid-arithmetic
         self.name = name
         self.timezone = timezone
-        self.holidays = holidays
-        self.closed = frozenset(closed)
-        self._weekly = _weekly_spans(hours)
-        if not any(self._weekly):
-            raise ValueError(f"calendar {name or timezone!r} has no opening hours")
         self._years: dict[int, _Year] = {}
 
     def __repr__(self) -> str:
-        return f"BusinessCalendar({self.name or self.timezone!r})"
+        return f"{type(self).__name__}({self.name or self.timezone!r})"
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return self._tz
+
+    def _day_spans(self, day: date, start: int, end: int) -> Spans:
+        """The open spans of local `day`, whose instants run from `start` to `end`, as UTC
+        microsecond instants: sorted, not overlapping, within [start, end)."""
+        raise NotImplementedError
+
+    def day_spans(self, day: date) -> Spans:
+        """The open spans of local `day` (UTC microsecond instants)."""
+        table = self._year(day.year)
+        return table.days[day.toordinal() - table.first]
+
+    def spans_between_us(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The open spans that meet [start, end), clipped to it, in order."""
+        table, k = self._locate(start)
+        found: list[tuple[int, int]] = []
+        while table.starts[k] < end:
+            found.extend(
+                (max(o, start), min(c, end)) for o, c in table.days[k] if c > start and o < end
+            )
+            k += 1
+            if k == len(table.days):
+                table, k = self._year(table.year + 1), 0
+        return found
 
     # -- the year tables ------------------------------------------------------------------
 
@@ -138,19 +151,10 @@ class BusinessCalendar(Clock):
         first = date(year, 1, 1).toordinal()
         n = date(year + 1, 1, 1).toordinal() - first
         starts = [wall_to_us(date.fromordinal(first + k), 0, tz) for k in range(n + 1)]
-        shut = bank_holidays(self.holidays, year) if self.holidays else frozenset()
         days: list[Spans] = []
         cum, work = [0], [0]
         for k in range(n):
-            day = date.fromordinal(first + k)
-            spans = self._weekly[day.weekday()]
-            if not spans or day in shut or day in self.closed:
-                real: Spans = ()
-            elif starts[k + 1] - starts[k] == DAY_US:  # no clock change today: wall == real
-                real = tuple((starts[k] + o, starts[k] + c) for o, c in spans)
-            else:
-                mapped = ((wall_to_us(day, o, tz), wall_to_us(day, c, tz)) for o, c in spans)
-                real = tuple((o, c) for o, c in mapped if c > o)
+            real = self._day_spans(date.fromordinal(first + k), starts[k], starts[k + 1])
             days.append(real)
             total = sum(c - o for o, c in real)
             cum.append(cum[-1] + total)
@@ -280,6 +284,52 @@ class BusinessCalendar(Clock):
                 return table.days[m - 1][-1][1]
             table = self._year(table.year - 1)
             j = len(table.days)
+
+
+class BusinessCalendar(DayTable):
+    """Weekly opening hours in one time zone, closed on bank holidays and `closed` dates.
+
+    `hours[weekday]` (Monday is 0) lists (open, close) local times, sorted, not overlapping;
+    a close of `time(0, 0)` means midnight at the end of the day. `holidays` names a UK region
+    (`england-and-wales`, `scotland`, `northern-ireland`; see `bank_holidays` for how substitute
+    days and the weekend dates they replace are treated).
+    """
+
+    def __init__(
+        self,
+        timezone: str,
+        hours: Mapping[int, Sequence[tuple[time, time]]],
+        holidays: str | None = None,
+        closed: Iterable[date] = (),
+        name: str = "",
+    ) -> None:
+        super().__init__(timezone, name)
+        if holidays is not None:
+            bank_holidays(holidays, 2000)  # refuse an unknown region now, not mid-arithmetic
+        self.holidays = holidays
+        self.closed = frozenset(closed)
+        self._weekly = _weekly_spans(hours)
+        if not any(self._weekly):
+            raise ValueError(f"calendar {name or timezone!r} has no opening hours")
+
+    def is_shut(self, day: date) -> bool:
+        """True on a bank holiday or a `closed` date (whatever the weekly hours say)."""
+        if day in self.closed:
+            return True
+        return self.holidays is not None and day in bank_holidays(self.holidays, day.year)
+
+    def weekly_spans(self, weekday: int) -> Spans:
+        """That weekday's opening hours as microseconds since local midnight."""
+        return self._weekly[weekday]
+
+    def _day_spans(self, day: date, start: int, end: int) -> Spans:
+        spans = self._weekly[day.weekday()]
+        if not spans or self.is_shut(day):
+            return ()
+        if end - start == DAY_US:  # no clock change today: wall == real
+            return tuple((start + o, start + c) for o, c in spans)
+        mapped = ((wall_to_us(day, o, self._tz), wall_to_us(day, c, self._tz)) for o, c in spans)
+        return tuple((o, c) for o, c in mapped if c > o)
 
 
 @lru_cache(maxsize=128)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from uptimeguard.config.models import ChecksConfig
+from uptimeguard.sla.coverage import worked_names
 from uptimeguard.sla.engine import SlaEngine
 
 
@@ -56,6 +57,9 @@ def sla_due(
         "severity": severity,
         "opened": opened_at.isoformat(),
         "covered": engine.covered(plan, severity, opened_at),
+        # When the severity is worked, and which of those periods the opening falls in.
+        "worked": worked_names(engine.severity(plan, severity)),
+        "periods": engine.periods_at(plan, opened_at),
         "held_over": deadlines.held_over,
         "clock_starts": _iso(deadlines.clock_starts),
         "response_due": _iso(deadlines.response_due),

@@ -36,6 +36,10 @@ class Clock(ABC):
     @abstractmethod
     def add_working_days_us(self, start: int, days: int) -> int: ...
 
+    @abstractmethod
+    def spans_between_us(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The open spans that meet [start, end), clipped to it, in order."""
+
     def is_open(self, at: datetime) -> bool:
         """True when `at` lies in opening hours; an opening moment is open, a closing one not."""
         return self.is_open_us(to_us(at))
@@ -87,6 +91,9 @@ class AlwaysOpen(Clock):
 
     def add_working_days_us(self, start: int, days: int) -> int:
         return start + days * DAY_US
+
+    def spans_between_us(self, start: int, end: int) -> list[tuple[int, int]]:
+        return [(start, end)] if start < end else []
 
     def __repr__(self) -> str:
         return "AlwaysOpen()"

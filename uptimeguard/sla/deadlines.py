@@ -7,7 +7,7 @@ one of those changes (a pause ends, a cause worsens) instead of patching stored 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
@@ -16,6 +16,7 @@ from typing import Literal
 from uptimeguard.config.models import Severity, Target
 from uptimeguard.sla._instants import from_us, to_us
 from uptimeguard.sla.clock import Clock
+from uptimeguard.sla.coverage import coverage_clock
 from uptimeguard.sla.plans import clock_for, target_due_us
 
 RESPONSE: Literal["response"] = "response"
@@ -24,6 +25,8 @@ TargetName = Literal["response", "resolution"]
 
 # A stretch during which the SLA clock stops; an end of None means "still paused".
 Pause = tuple[datetime, datetime | None]
+# Each severity's coverage clock by name (`coverage_clock`), where the caller has built them.
+Coverage = Mapping[str, Clock]
 _PauseUs = tuple[int, int | None]
 _WHOLE = Fraction(1)
 
@@ -112,17 +115,26 @@ def _due_us(
     return run_clock_us(clock, start, scaled, pauses)
 
 
+def _coverage(calendar: Clock, severity: Severity, coverage: Coverage | None) -> Clock:
+    known = None if coverage is None else coverage.get(severity.name)
+    return known if known is not None else coverage_clock(calendar, severity)
+
+
 def _single(
     calendar: Clock,
     severity: Severity,
     opened_at: datetime,
     pauses: Sequence[_PauseUs],
     share: Fraction,
+    coverage: Coverage | None = None,
 ) -> Deadlines:
     opened = to_us(opened_at)
-    held = not (severity.out_of_hours or calendar.is_open_us(opened))
-    start = calendar.next_open_us(opened) if held else opened
-    clock = clock_for(severity, calendar)
+    worked = _coverage(calendar, severity, coverage)
+    held = not worked.is_open_us(opened)
+    # Held over: both clocks start when the severity is next worked (the next opening, for
+    # one worked in office hours only).
+    start = worked.next_open_us(opened) if held else opened
+    clock = clock_for(severity, calendar, worked)
     response = _due_us(clock, start, severity.response, pauses, share)
     resolution = _due_us(clock, start, severity.resolution, pauses, share)
     return Deadlines(
@@ -164,19 +176,23 @@ def compute_deadlines(
     pauses: Iterable[Pause] = (),
     upgrades: Sequence[tuple[Severity, datetime]] = (),
     share: Fraction | int | float = 1,
+    coverage: Coverage | None = None,
 ) -> Deadlines:
     """An incident's deadlines under a plan whose calendar is `calendar`.
 
     `pauses` stop the clock (those before the clock starts are ignored). `upgrades` lists each
     later (severity, instant) in order; each is applied as `upgrade_deadlines` does. `share`
     scales every target (0.75 gives the instants at which 75% of each target has run; SLA
-    escalation steps use it).
+    escalation steps use it). `coverage` gives severities' coverage clocks by name; one it
+    does not name is built from the severity (which needs none unless it has a calendar of
+    its own).
     """
     spans = _pauses_us(pauses)
     fraction = _WHOLE if share == 1 else Fraction(share)
-    result = _single(calendar, severity, opened_at, spans, fraction)
+    result = _single(calendar, severity, opened_at, spans, fraction, coverage)
     for new_severity, upgraded_at in upgrades:
-        result = _merge(result, _single(calendar, new_severity, upgraded_at, spans, fraction))
+        later = _single(calendar, new_severity, upgraded_at, spans, fraction, coverage)
+        result = _merge(result, later)
     return result
 
 
@@ -186,6 +202,7 @@ def upgrade_deadlines(
     severity: Severity,
     upgraded_at: datetime,
     pauses: Iterable[Pause] = (),
+    coverage: Coverage | None = None,
 ) -> Deadlines:
     """Deadlines after the incident's severity becomes `severity` at `upgraded_at`.
 
@@ -194,7 +211,7 @@ def upgrade_deadlines(
     severity not worked out of hours counts from the next opening).
     """
     spans = _pauses_us(pauses)
-    return _merge(current, _single(calendar, severity, upgraded_at, spans, _WHOLE))
+    return _merge(current, _single(calendar, severity, upgraded_at, spans, _WHOLE, coverage))
 
 
 def breaches(

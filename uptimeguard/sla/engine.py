@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
+from uptimeguard.config.models import WORK_PERIODS, ChecksConfig, Plan, Severity
 from uptimeguard.config.models import Calendar as CalendarConfig
-from uptimeguard.config.models import ChecksConfig, Plan, Severity
 from uptimeguard.sla import deadlines as _deadlines
 from uptimeguard.sla import escalation as _escalation
 from uptimeguard.sla import plans as _plans
 from uptimeguard.sla.calendar import clock_named
 from uptimeguard.sla.clock import Clock
+from uptimeguard.sla.coverage import coverage_clock, periods_at
 from uptimeguard.sla.deadlines import Breach, Deadlines, Pause
 from uptimeguard.sla.escalation import EscalationDue
 
@@ -28,13 +29,25 @@ class SlaEngine:
     def __init__(self, plans: Mapping[str, Plan], calendars: Mapping[str, CalendarConfig]) -> None:
         self._plans = dict(plans)
         self._clocks: dict[str, Clock] = {}
+        # Per plan, each severity's coverage: the clock open exactly when it is worked.
+        self._coverage: dict[str, dict[str, Clock]] = {}
         for plan_id, plan in self._plans.items():
             try:
-                self._clocks[plan_id] = clock_named(plan.calendar, calendars)
+                calendar = self._clocks[plan_id] = clock_named(plan.calendar, calendars)
+                self._coverage[plan_id] = {
+                    severity.name: coverage_clock(
+                        calendar,
+                        severity,
+                        clock_named(severity.worked_calendar, calendars)
+                        if severity.worked_calendar
+                        else None,
+                    )
+                    for severity in plan.severities
+                }
             except (KeyError, ValueError) as exc:
                 raise ValueError(f"plan {plan_id!r}: {exc}") from None
             for severity in plan.severities:
-                _plans.clock_for(severity, self._clocks[plan_id])  # refuse a bad clock now
+                _plans.clock_for(severity, calendar)  # refuse a bad clock now
 
     @classmethod
     def from_config(cls, config: ChecksConfig) -> SlaEngine:
@@ -69,9 +82,29 @@ class SlaEngine:
         self.severity(plan_id, current)
         return _plans.is_worse(self.plan(plan_id), candidate, current)
 
+    def coverage(self, plan_id: str, severity: str) -> Clock:
+        """The clock open exactly when `severity` is worked (see `uptimeguard.sla.coverage`)."""
+        self.severity(plan_id, severity)
+        return self._coverage[plan_id][severity]
+
     def covered(self, plan_id: str, severity: str, at: datetime) -> bool:
-        """Whether `severity` is worked at `at` (in hours, or out of hours if it says so)."""
-        return _plans.covered(self.calendar(plan_id), self.severity(plan_id, severity), at)
+        """Whether `severity` is worked at `at`: in office hours, and outside them in the
+        periods its `worked` names (always with `out_of_hours: true`)."""
+        return self.coverage(plan_id, severity).is_open(at)
+
+    def target_clock(self, plan_id: str, severity: str) -> Clock:
+        """The clock `severity`'s targets are measured on."""
+        return _plans.clock_for(
+            self.severity(plan_id, severity),
+            self.calendar(plan_id),
+            self.coverage(plan_id, severity),
+        )
+
+    def periods_at(self, plan_id: str, at: datetime) -> list[str]:
+        """Which periods (`office`, `evenings`, `weekends`, `bank_holidays`) `at` falls in
+        on the plan's calendar."""
+        found = periods_at(self.calendar(plan_id), at)
+        return [p for p in WORK_PERIODS if p in found]
 
     def next_opening(self, plan_id: str, at: datetime) -> datetime:
         """`at` if the plan's calendar is open then, else its next opening moment."""
@@ -102,6 +135,7 @@ class SlaEngine:
             opened_at,
             pauses,
             self._upgrades(plan_id, upgrades),
+            coverage=self._coverage[plan_id],
         )
 
     def upgrade(
@@ -118,7 +152,12 @@ class SlaEngine:
         if not self.is_worse(plan_id, severity, current.severity):
             return current
         return _deadlines.upgrade_deadlines(
-            current, self.calendar(plan_id), self.severity(plan_id, severity), at, pauses
+            current,
+            self.calendar(plan_id),
+            self.severity(plan_id, severity),
+            at,
+            pauses,
+            self._coverage[plan_id],
         )
 
     def breaches(
@@ -149,6 +188,7 @@ class SlaEngine:
             opened_at,
             pauses,
             self._upgrades(plan_id, upgrades),
+            self._coverage[plan_id],
         )
         return [(_escalation.step_key(step), at) for step, at in times]
 
@@ -177,4 +217,5 @@ class SlaEngine:
             self._upgrades(plan_id, upgrades),
             acknowledged_at,
             resolved_at,
+            self._coverage[plan_id],
         )

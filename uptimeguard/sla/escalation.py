@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from uptimeguard.config.models import Severity, SlaEscalationStep
 from uptimeguard.sla.clock import Clock
-from uptimeguard.sla.deadlines import RESPONSE, Deadlines, Pause, compute_deadlines
+from uptimeguard.sla.deadlines import RESPONSE, Coverage, Deadlines, Pause, compute_deadlines
 
 
 def step_key(step: SlaEscalationStep) -> str:
@@ -46,6 +46,7 @@ def escalation_times(
     opened_at: datetime,
     pauses: Iterable[Pause] = (),
     upgrades: Sequence[tuple[Severity, datetime]] = (),
+    coverage: Coverage | None = None,
 ) -> list[tuple[SlaEscalationStep, datetime | None]]:
     """When each step fires (None while an open-ended pause holds it back), in step order."""
     pauses = list(pauses)
@@ -55,7 +56,7 @@ def escalation_times(
         share = _share(step.percent)
         if share not in by_share:
             by_share[share] = compute_deadlines(
-                calendar, severity, opened_at, pauses, upgrades, share
+                calendar, severity, opened_at, pauses, upgrades, share, coverage
             )
         times.append((step, by_share[share].due(step.target)))
     return times
@@ -72,6 +73,7 @@ def escalations_due(
     upgrades: Sequence[tuple[Severity, datetime]] = (),
     acknowledged_at: datetime | None = None,
     resolved_at: datetime | None = None,
+    coverage: Coverage | None = None,
 ) -> list[EscalationDue]:
     """The steps due at `now` that have not fired yet (their `step_key` not in `fired`),
     earliest first.
@@ -84,7 +86,8 @@ def escalations_due(
     current = upgrades[-1][0].name if upgrades else severity.name
     response_met = min((t for t in (acknowledged_at, resolved_at) if t is not None), default=None)
     due: list[EscalationDue] = []
-    for step, at in escalation_times(calendar, steps, severity, opened_at, pauses, upgrades):
+    times = escalation_times(calendar, steps, severity, opened_at, pauses, upgrades, coverage)
+    for step, at in times:
         key = step_key(step)
         met = response_met if step.target == RESPONSE else resolved_at
         if at is None or at > now or key in fired or (met is not None and met <= now):

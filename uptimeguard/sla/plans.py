@@ -7,26 +7,35 @@ from datetime import datetime
 from uptimeguard.config.models import Plan, Severity, Target
 from uptimeguard.sla._instants import from_us, to_us
 from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
+from uptimeguard.sla.coverage import coverage_clock
 
 CLOCK_BUSINESS = "business"
 CLOCK_24X7 = "24x7"
+CLOCK_WORKED = "worked"
 
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 
 
-def clock_for(severity: Severity, calendar: Clock) -> Clock:
-    """The clock a severity's targets run on: the plan's calendar, or 24x7."""
+def clock_for(severity: Severity, calendar: Clock, coverage: Clock | None = None) -> Clock:
+    """The clock a severity's targets run on: the plan's calendar, 24x7, or the hours the
+    severity is worked (`coverage`, as `coverage_clock` gives it)."""
     if severity.clock == CLOCK_24X7:
         return ALWAYS_OPEN
     if severity.clock == CLOCK_BUSINESS:
         return calendar
+    if severity.clock == CLOCK_WORKED:
+        return coverage if coverage is not None else coverage_clock(calendar, severity)
     raise ValueError(f"severity {severity.name!r} has unknown clock {severity.clock!r}")
 
 
-def covered(calendar: Clock, severity: Severity, at: datetime) -> bool:
-    """Whether `severity` is worked at `at`: always in hours; out of hours only when the
-    severity says `out_of_hours`. An incident that is not covered is held over."""
-    return severity.out_of_hours or calendar.is_open(at)
+def covered(
+    calendar: Clock, severity: Severity, at: datetime, coverage: Clock | None = None
+) -> bool:
+    """Whether `severity` is worked at `at`: always in office hours; outside them as its
+    `worked` periods (or `out_of_hours: true`, always) say. An incident that is not covered
+    when it opens is held over."""
+    clock = coverage if coverage is not None else coverage_clock(calendar, severity)
+    return clock.is_open(at)
 
 
 def severity_for_cause(plan: Plan, cause: str) -> Severity | None:

@@ -25,9 +25,21 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from uptimeguard.config.models import Customer, Site
-from uptimeguard.incidents.views import iso
+from uptimeguard.incidents.views import iso_ms
 from uptimeguard.status.rollups import DAY, uptime_of, utc_day
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
+
+# Incidents a customer raised through the phone line or a callback request are between them
+# and the desk: never on the public page (nor anywhere else the public reads).
+INTERNAL_SOURCES = ("phone", "callback")
+# A certificate due for renewal still works: office work for us, not news for visitors.
+INTERNAL_CAUSES = ("cert_expiry",)
+
+
+def shown_publicly(incident: IncidentRow) -> bool:
+    """Whether an incident may appear on its customer's public status page."""
+    return incident.source not in INTERNAL_SOURCES and incident.cause not in INTERNAL_CAUSES
+
 
 HISTORY_DAYS = 90
 RECENT = timedelta(days=14)
@@ -42,7 +54,6 @@ CAUSE_WORDS = {
     "content": "is not showing the expected content",
     "slow": "is responding slowly",
 }
-INTERNAL_CAUSES = frozenset({"cert_expiry"})
 STATE_WORDS = {
     "operational": "Operational",
     "degraded": "Degraded performance",
@@ -123,7 +134,7 @@ def public_updates(
                 message = "This incident has been resolved."
         else:
             continue
-        updates.append({"at": iso(event.at), "status": status, "message": message})
+        updates.append({"at": iso_ms(event.at), "status": status, "message": message})
     updates.reverse()
     return updates
 
@@ -143,8 +154,8 @@ def _incident(
         "site_name": site,
         "title": title,
         "status": "resolved" if incident.resolved_at else "investigating",
-        "started_at": iso(incident.opened_at),
-        "resolved_at": iso(incident.resolved_at),
+        "started_at": iso_ms(incident.opened_at),
+        "resolved_at": iso_ms(incident.resolved_at),
         "duration_seconds": int((end - incident.opened_at).total_seconds()),
         "updates": public_updates(incident, events, title, site),
     }
@@ -224,10 +235,10 @@ def build_status(
     of a `DailyRollupRow` as attributes) cover the last `HISTORY_DAYS` UTC days; `incidents`
     are the customer's incidents open at any time in those days, and `events` the
     `PUBLIC_EVENT_KINDS` events of those of them open now or resolved within `RECENT`.
+    Internal incidents (`shown_publicly`) are left out.
     """
     assert customer.status_page is not None
-    # A certificate due for renewal still works: office work for us, not news for visitors.
-    incidents = [i for i in incidents if i.cause not in INTERNAL_CAUSES]
+    incidents = [i for i in incidents if shown_publicly(i)]
     names = {site.id: display_name(site) for site in customer.sites}
     last = now.date()
     first = last - (HISTORY_DAYS - 1) * DAY
@@ -256,7 +267,7 @@ def build_status(
                 "url": public_url(site.url, site.private),
                 "state": state,
                 "state_text": STATE_WORDS[state],
-                "last_checked_at": iso(now_of.last_checked_at),
+                "last_checked_at": iso_ms(now_of.last_checked_at),
                 "uptime_90d_percent": percent(uptime_of(days.values())),
                 "days": _days(days, incidents_of.get(site.id, []), titles, first),
             }
@@ -280,7 +291,7 @@ def build_status(
             "title": page.title or f"{customer.name} status",
             "customer": customer.name,
         },
-        "generated_at": iso(now),
+        "generated_at": iso_ms(now),
         "status": _overall(sites, len(open_now)),
         "sites": sites,
         "incidents": {"open": open_now, "resolved_recently": recent},

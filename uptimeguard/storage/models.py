@@ -158,6 +158,9 @@ class IncidentRow(Base):
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Held-over incidents: when the desk was told at the calendar's opening.
     desk_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Opened during a customer's ad-hoc cover period (`plan` is then the cover plan): the
+    # period as written, e.g. "2026-12-20..2027-01-04".
+    cover: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         # One open incident per site: the database enforces what the service promises.

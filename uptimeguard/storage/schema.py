@@ -7,7 +7,8 @@ whole schema, not only part of it.
 
 from __future__ import annotations
 
-import uptimeguard.paging.models  # noqa: F401  (registers the paging tables)
+import uptimeguard.paging.models  # registers the paging tables
+import uptimeguard.reach.models  # noqa: F401  (registers phone messages, NPS surveys)
 from uptimeguard.storage.models import Base
 
 metadata = Base.metadata

@@ -74,6 +74,12 @@ _INCIDENT: dict[str, Any] = {
         "resolved_at": _TIME,
         "resolved_by": {"type": "string", "nullable": True},
         "held_over": {"type": "boolean"},
+        "cover": {
+            "type": "object",
+            "nullable": True,
+            "description": "Opened during the customer's ad-hoc cover: worked under its plan.",
+            "properties": {"period": {"type": "string"}, "plan": {"type": "string"}},
+        },
         "sla": _SLA,
     },
 }

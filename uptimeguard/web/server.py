@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import hdrs, web
 
-from uptimeguard.web import api, status_routes, twilio_routes
+from uptimeguard.web import api, reach_routes, status_routes, twilio_routes
 from uptimeguard.web.auth import admin_auth
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
@@ -52,6 +52,8 @@ def build_app(context: WebContext) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     api.add_routes(app)
+    # Before the paging webhooks: /twilio/voice/inbound is not a /twilio/voice/{page_id}.
+    reach_routes.add_routes(app, context)
     twilio_routes.add_routes(app)
     status_routes.add_routes(app, context)
     return app

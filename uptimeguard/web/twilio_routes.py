@@ -60,6 +60,10 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
     return route
 
 
+# For the other Twilio webhooks (the phone line, `web/reach_routes.py`).
+signed = _signed
+
+
 def _page_id(request: web.Request) -> int:
     text = request.match_info["page_id"]
     if not text.isdigit() or len(text) > 18:
