@@ -3,8 +3,9 @@
 A site with `cert_expiry: {warn: [30d, 14d, 7d]}` reaches level 1 when its certificate has 30
 days or less left, 2 at 14 days, 3 at 7. The plan's `cert_expiry` cause gives the severity of
 level 1; each later level is one severity more urgent, but never one worked out of hours when
-the plan's own choice is not (a certificate that still works is office work, not a night
-page). A plan without a `cert_expiry` cause opens nothing for it.
+the plan's own choice is not: the steps stay within the periods the plan's choice is worked
+in (a certificate that still works is office work, not a night page). A plan without a
+`cert_expiry` cause opens nothing for it.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ def cert_severity(plan: Plan, level: int) -> str | None:
     if base is None or level <= 0:
         return None
     rank = plan.rank(base)
+    worked = plan.severities[rank].periods
     for _ in range(level - 1):
-        if rank == 0:
-            break
-        here, above = plan.severities[rank], plan.severities[rank - 1]
-        if above.out_of_hours and not here.out_of_hours:
+        if rank == 0 or not plan.severities[rank - 1].periods <= worked:
             break
         rank -= 1
     return plan.severities[rank].name
