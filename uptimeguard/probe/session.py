@@ -41,9 +41,10 @@ class BoundedResolver(AbstractResolver):
     def __init__(self, nameservers: Sequence[str] = (), timeout: float = DNS_TIMEOUT) -> None:
         self.timeout = timeout
         self.nameservers = tuple(nameservers)
-        # c-ares retries once; its own clock ends the query near `timeout` so no query is
-        # left behind long after the probe gave up on it.
-        options: dict[str, Any] = {"timeout": max(timeout / 2.5, 0.05), "tries": 2}
+        # c-ares tries twice (the second try waits twice as long): it gives up at about 1.3 x
+        # `timeout`, just after this bound, so the bound's message wins and no query is left
+        # behind for long.
+        options: dict[str, Any] = {"timeout": max(timeout / 2, 0.05), "tries": 2}
         if self.nameservers:
             options["nameservers"] = list(self.nameservers)
         self._resolver = AsyncResolver(**options)
