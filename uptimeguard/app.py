@@ -163,6 +163,7 @@ async def running_daemon(
         prober = Prober(
             limit=settings.max_concurrent_probes,
             local_addr=(source, 0) if source else None,
+            **settings.prober_options(),
         )
         await stack.enter_async_context(prober)
 
@@ -190,7 +191,7 @@ async def running_daemon(
             hooks = page.webhooks if page is not None else ()
             return next((hook.secret for hook in hooks if hook.url == url), None)
 
-        mail = mail_service(settings, store, clock, webhook_secret)
+        mail = mail_service(settings, store, clock, webhook_secret, metrics)
         notify = notify_service(settings, store, lambda: incidents.config, mail)
         housekeeping.maintenance_notices = notify.maintenance.run
 

@@ -30,6 +30,7 @@ from uptimeguard.cluster.agreement import View, decide, describe, still_failing
 from uptimeguard.cluster.degraded import LocationSample, judge, may_be_degraded, reason, window
 from uptimeguard.cluster.node import ClusterNode
 from uptimeguard.config.models import SiteRef
+from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.monitor.gate import IncidentSignal
 from uptimeguard.storage.models import IncidentRow
@@ -261,7 +262,8 @@ class AgreementGate:
         open_rows = [
             row
             for row in await self._store.incidents(unresolved=True, limit=100_000)
-            if row.source == "monitor" and row.site is not None
+            # Opened by failing probes; a certificate's incident ends when it is renewed.
+            if row.source == "monitor" and row.site is not None and row.cause != CERT_EXPIRY
         ]
         if not open_rows:
             return
