@@ -118,6 +118,7 @@ class ClusterNode:
         self._message_listeners: dict[str, list[MessageListener]] = {}
         self.stats: Stats = dict
         self._seen: tuple[object, ...] | None = None
+        self._listening: set[asyncio.Task[None]] = set()
 
     # -- what the rest reads -----------------------------------------------------------------
 
@@ -236,6 +237,8 @@ class ClusterNode:
         """Leave cleanly: the row says stopped, the others are told and take over at once."""
         self._closing = True
         self._wake.set()
+        for task in list(self._listening):
+            task.cancel()
         if self._task is not None:
             # Let a heartbeat under way finish rather than cut the session mid-statement.
             try:
@@ -330,11 +333,19 @@ class ClusterNode:
         )
         if seen != self._seen:
             self._seen = seen
+            # In tasks of their own: a new split of 100,000 sites takes a moment, and the
+            # heartbeat must not wait for it.
             for listener in self._membership_listeners:
-                try:
-                    await listener()
-                except Exception:
-                    log.exception("membership listener failed")
+                task = asyncio.get_running_loop().create_task(self._call(listener))
+                self._listening.add(task)
+                task.add_done_callback(self._listening.discard)
+
+    @staticmethod
+    async def _call(listener: MembershipListener) -> None:
+        try:
+            await listener()
+        except Exception:
+            log.exception("membership listener failed")
 
     # -- the connection ----------------------------------------------------------------------
 
