@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     # sites and a thousand incidents opening at once (docs/RELIABILITY.md).
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Callback requests from status pages: at most this many per client address an hour, and
+    # per phone number a day (per process).
+    callback_limit_per_address: int = Field(default=5, ge=1)
+    callback_limit_per_phone: int = Field(default=3, ge=1)
+    # Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client, for
+    # the public forms' rate limits; without one, the connection's address is the client.
+    trusted_proxies: str = ""
+
     @field_validator("listen")
     @classmethod
     def _listen_is_host_port(cls, value: str) -> str:
@@ -54,3 +62,7 @@ class Settings(BaseSettings):
     @property
     def listen_address(self) -> tuple[str, int]:
         return parse_listen(self.listen)
+
+    @property
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())

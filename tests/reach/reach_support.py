@@ -140,5 +140,6 @@ async def make_harness(
         reach_routes.add_routes(app, context)
         twilio_routes.add_routes(app)
         status_routes.add_routes(app, context)
+        reach_routes.add_public_routes(app, context)
         async with TestClient(TestServer(app)) as client:
             yield Harness(store, incidents, paging, clock, twilio, client, metrics)

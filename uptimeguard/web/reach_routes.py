@@ -7,11 +7,16 @@ from aiohttp import web
 from multidict import MultiDict
 
 from uptimeguard.paging.service import PagingService
+from uptimeguard.reach.callbacks import CallbackError, Callbacks, Limits, parse_request
 from uptimeguard.reach.phone import DIALLED, INBOUND, RECORDING, Mailer, PhoneLine
-from uptimeguard.web.context import WebContext
+from uptimeguard.status.templates import environment, stylesheet
+from uptimeguard.web.context import CONTEXT, WebContext
+from uptimeguard.web.status_routes import HEADERS, PAGES, SLUG
 from uptimeguard.web.twilio_routes import XML, signed
 
 PHONE = web.AppKey("phone_line", PhoneLine)
+CALLBACKS = web.AppKey("callbacks", Callbacks)
+TOO_MANY = "Too many requests. Please try again later."
 
 
 def mailer_of(context: WebContext) -> Mailer | None:
@@ -19,6 +24,9 @@ def mailer_of(context: WebContext) -> Mailer | None:
     mail = getattr(context, "mail", None)
     outbox: Mailer | None = getattr(mail, "outbox", None)
     return outbox
+
+
+# -- the phone line -------------------------------------------------------------------------
 
 
 async def inbound(
@@ -41,7 +49,77 @@ async def recording(
     return web.Response(text=text, content_type=XML)
 
 
+# -- public pages ---------------------------------------------------------------------------
+
+
+def public_page(
+    request: web.Request,
+    status: int,
+    heading: str,
+    lines: list[str],
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> web.Response:
+    """A small page in the status page's style (and under its security headers)."""
+    slug = request.match_info["slug"]
+    customer = request.app[PAGES].customer(slug)
+    title = "Status"
+    if customer is not None and customer.status_page is not None:
+        title = customer.status_page.title or f"{customer.name} status"
+    html = (
+        environment()
+        .get_template("reach.html")
+        .render(title=title, heading=heading, lines=lines, slug=slug, css=stylesheet(), **extra)
+    )
+    security: dict[str, str] = request.app[HEADERS]
+    return web.Response(
+        status=status,
+        text=html,
+        content_type="text/html",
+        headers={**security, "Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def client_address(request: web.Request) -> str:
+    """The client, as the rate limits count it: the connection's address, or the last hop a
+    trusted proxy (TRUSTED_PROXIES) says it forwarded for."""
+    remote = request.remote or ""
+    if remote in request.app[CONTEXT].settings.trusted_proxy_addresses:
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+        hops = [h for h in hops if h]
+        if hops:
+            return hops[-1]
+    return remote
+
+
+async def callback(request: web.Request) -> web.Response:
+    """`POST /status/{slug}/callback`: a callback request from the status page form."""
+    customer = request.app[PAGES].customer(request.match_info["slug"])
+    if customer is None:
+        raise web.HTTPNotFound(text="no such status page\n")
+    callbacks = request.app[CALLBACKS]
+    now = request.app[CONTEXT].clock.now()
+    address = client_address(request)
+    if not callbacks.limits.address.allow(address, now):
+        wait = str(callbacks.limits.address.retry_after(address, now))
+        return public_page(request, 429, "Not sent", [TOO_MANY], {"Retry-After": wait})
+    try:
+        form = await request.post()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        wanted = parse_request(fields)
+    except (ValueError, UnicodeDecodeError) as error:
+        text = str(error) if isinstance(error, CallbackError) else "the form could not be read"
+        return public_page(request, 400, "Not sent", [f"Please check the form: {text}."])
+    phone_key = wanted.phone.removeprefix("+")
+    if not callbacks.limits.phone.allow(phone_key, now):
+        wait = str(callbacks.limits.phone.retry_after(phone_key, now))
+        return public_page(request, 429, "Not sent", [TOO_MANY], {"Retry-After": wait})
+    await callbacks.request(customer, wanted, now)
+    return public_page(request, 200, "Thank you", ["We will call you back."])
+
+
 def add_routes(app: web.Application, context: WebContext) -> None:
+    """The phone line's routes; `add_public_routes` adds the status-page ones."""
     app[PHONE] = PhoneLine(
         context.store,
         context.incidents,
@@ -52,3 +130,12 @@ def add_routes(app: web.Application, context: WebContext) -> None:
     app.router.add_post(INBOUND, signed(inbound))
     app.router.add_post(DIALLED, signed(dialled))
     app.router.add_post(RECORDING, signed(recording))
+
+
+def add_public_routes(app: web.Application, context: WebContext) -> None:
+    """Callback requests (and NPS answers) under /status/{slug}/: after the status routes,
+    whose page cache and security headers they share."""
+    settings = context.settings
+    limits = Limits(settings.callback_limit_per_address, settings.callback_limit_per_phone)
+    app[CALLBACKS] = Callbacks(context.incidents, mailer_of(context), limits)
+    app.router.add_post(f"/status/{SLUG}/callback", callback)

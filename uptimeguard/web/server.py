@@ -56,4 +56,5 @@ def build_app(context: WebContext) -> web.Application:
     reach_routes.add_routes(app, context)
     twilio_routes.add_routes(app)
     status_routes.add_routes(app, context)
+    reach_routes.add_public_routes(app, context)
     return app
