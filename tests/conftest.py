@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from smtp_sink import SmtpSink
 from sqlalchemy import text
 
 from uptimeguard.storage.database import make_engine, upgrade_schema
@@ -33,6 +34,15 @@ class FixedClock:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # a Tuesday, in hours
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -26,8 +26,10 @@ from uptimeguard.config import ConfigError, load_config
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
+from uptimeguard.mail import MailService, mail_service
 from uptimeguard.metrics import Metrics
 from uptimeguard.monitor.service import Monitor
+from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.settings import Settings
@@ -58,6 +60,7 @@ class Daemon:
     metrics: Metrics
     port: int
     paging: PagingService | None = None
+    mail: MailService | None = None
 
     def reload(self) -> bool:
         """Reload the checks file; keep the old one when the new one is invalid."""
@@ -134,6 +137,19 @@ async def running_daemon(
             paging_service(settings, store, incidents, metrics, clock)
         )
 
+        def webhook_secret(customer_id: str, url: str) -> str | None:
+            """The secret of a webhook the running checks file configures, else None."""
+            try:
+                page = incidents.config.customer(customer_id).status_page
+            except KeyError:
+                return None
+            hooks = page.webhooks if page is not None else ()
+            return next((hook.secret for hook in hooks if hook.url == url), None)
+
+        mail = mail_service(settings, store, clock, webhook_secret)
+        notify = notify_service(settings, store, lambda: incidents.config, mail)
+        housekeeping.maintenance_notices = notify.maintenance.run
+
         monitor = Monitor(
             config,
             prober,
@@ -152,6 +168,9 @@ async def running_daemon(
         # On the way out the page being sent finishes (and is recorded) before the stop.
         await stack.enter_async_context(paging.running())
 
+        # As with pages: the message being sent finishes (and is recorded) before the stop.
+        await stack.enter_async_context(mail.worker.running())
+
         async def ready() -> bool:
             # Ready means results are being stored: the database answers a query and the
             # last write of results went through. A locked SQLite file still answers reads
@@ -167,6 +186,8 @@ async def running_daemon(
             clock=clock,
             ready=ready,
             paging=paging,
+            mail=mail,
+            notify=notify,
         )
         runner = web.AppRunner(build_app(context), access_log=None)
         await runner.setup()
@@ -191,6 +212,7 @@ async def running_daemon(
             metrics=metrics,
             port=bound_port,
             paging=paging,
+            mail=mail,
         )
 
 

@@ -6,6 +6,8 @@
 - Daily uptime rollups (`uptimeguard.status.rollup_job`): completed days once, today every
   few minutes, so the status page and the SLA report never scan raw results.
 - Pruning of raw probe results past the retention period, never past what is rolled up.
+- Maintenance notices (`uptimeguard.notify.maintenance`): every minute, tell subscribers of
+  announced windows that came into view, started or ended.
 
 The job store is memory only: APScheduler's FAQ forbids sharing one between processes, and
 these jobs are rebuilt from the database at start.
@@ -56,6 +58,8 @@ class Housekeeping:
         # Results younger than this are left for the next rollup (they may still be in the
         # write buffer), so the uptime gauges trail the probes by up to grace + 5 minutes.
         self.rollup_grace = GRACE
+        # Set by the daemon when notices are wired: tells what is due at the instant given.
+        self.maintenance_notices: Callable[[datetime], Awaitable[int]] | None = None
 
     def start(self) -> None:
         self.sync_config()
@@ -65,10 +69,14 @@ class Housekeeping:
         # Rolls up the new results, then sets the uptime gauges from the rollups.
         s.add_job(self.refresh_uptime, "interval", minutes=5, id="uptime")
         s.add_job(self.prune, "interval", hours=6, id="prune")
+        if self.maintenance_notices is not None:
+            s.add_job(self.tell_maintenance, "interval", seconds=60, id="maintenance-notices")
         s.start()
         self._soon(self.check_breaches, "sla-sweep-now")
         self._soon(self.refresh_incident_gauge, "incident-gauge-now")
         self._soon(self.refresh_uptime, "uptime-now")
+        if self.maintenance_notices is not None:
+            self._soon(self.tell_maintenance, "maintenance-notices-now")
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -125,6 +133,14 @@ class Housekeeping:
             self.scheduler.add_job(
                 self.check_breaches, "date", run_date=due, id=job_id, replace_existing=True
             )
+
+    async def tell_maintenance(self) -> None:
+        if self.maintenance_notices is None:
+            return
+        try:
+            await self.maintenance_notices(self._clock.now())
+        except Exception as error:
+            log.warning("maintenance notices failed: %s", error)
 
     async def check_breaches(self) -> None:
         try:

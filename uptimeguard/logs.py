@@ -56,7 +56,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [settings.admin_token, settings.twilio_auth_token]
+    values = [settings.admin_token, settings.twilio_auth_token, settings.smtp_password]
     found = [v.get_secret_value() for v in values if v is not None]
     # Not a secret on its own, but half of the Twilio credentials: kept out of logs too.
     if settings.twilio_account_sid:

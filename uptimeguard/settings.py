@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     # daemon's own longest write transaction under load, which reached over 5 s with 5,000
     # sites and a thousand incidents opening at once (docs/RELIABILITY.md).
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Mail to status-page subscribers (and anything else that uses `uptimeguard.mail`). With
+    # no SMTP_HOST, messages are recorded as skipped and the subscribe form is not offered.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: str = Field(default="starttls", pattern="^(starttls|tls|none)$")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_from: str | None = None
+    # Retries of a message the SMTP server (or a webhook receiver) did not take: the wait
+    # doubles from the first to the longest, and the message is given up after `give_up`.
+    mail_retry_first_seconds: float = Field(default=10.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=600.0, gt=0)
+    mail_give_up_hours: float = Field(default=48.0, gt=0)
 
     # Callback requests from status pages: at most this many per client address an hour, and
     # per phone number a day (per process).

@@ -50,8 +50,16 @@ customers:
     plan: standard
     status_page: {{slug: acme, title: Acme service status}}
     sites:
-      - {{id: www, name: Acme website, url: "{url}shop"}}
-      - {{id: portal, name: Customer portal, url: "{portal}secret-portal-path", private: true}}
+      - id: www
+        name: Acme website
+        url: "{url}shop"
+        maintenance:
+          - {{from: "{soon}", to: "{soon_end}", announce: {{title: Database upgrade, before: 2d}}}}
+      - id: portal
+        name: Customer portal
+        url: "{portal}secret-portal-path"
+        private: true
+        maintenance: [{{every: "sun 02:00", duration: 2h}}]
 """
 
 
@@ -101,9 +109,23 @@ async def test_a_customer_sees_the_outage_in_a_real_browser(tmp_path: Path):
     await portal.start()
     database = f"sqlite+aiosqlite:///{tmp_path / 'status.db'}"
     await seed_history(database)
-    config = load_config_text(CHECKS.format(url=target.url, portal=portal.url), path="checks.yaml")
-    settings = Settings(
-        database_url=database, listen=f"127.0.0.1:{free_port()}", write_interval_seconds=0.2
+    soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    checks = CHECKS.format(
+        url=target.url,
+        portal=portal.url,
+        soon=f"{soon:%Y-%m-%dT%H:%M}",
+        soon_end=f"{soon + timedelta(hours=2):%Y-%m-%dT%H:%M}",
+    )
+    config = load_config_text(checks, path="checks.yaml")
+    port = free_port()
+    settings = Settings(  # mail configured (nothing is sent), so the page offers the form
+        database_url=database,
+        listen=f"127.0.0.1:{port}",
+        write_interval_seconds=0.2,
+        public_url=f"http://127.0.0.1:{port}",
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        mail_from="status@acme.example",
     )
     try:
         async with running_daemon(settings, config) as daemon, aiohttp.ClientSession() as http:
@@ -141,6 +163,9 @@ async def test_a_customer_sees_the_outage_in_a_real_browser(tmp_path: Path):
                         s => s.querySelector('.head').innerText),
                       urls: [...document.querySelectorAll('.url')].map(u => u.innerText),
                       bars: [...document.querySelectorAll('.bars')].map(b => b.children.length),
+                      maintenance: [...document.querySelectorAll('#maintenance-h ~ *')].map(
+                        e => e.innerText),
+                      form: !!document.querySelector('form.subscribe input[type=email]'),
                       text: document.body.innerText,
                       scrollWidth: document.documentElement.scrollWidth,
                       innerWidth: window.innerWidth,
@@ -162,6 +187,10 @@ async def test_a_customer_sees_the_outage_in_a_real_browser(tmp_path: Path):
                 ]
                 assert seen["urls"] == [f"{target.url}shop", portal.url]
                 assert seen["bars"] == [90, 90]
+                maintenance = "\n".join(seen["maintenance"])
+                assert "Database upgrade" in maintenance and "Affects Acme website." in maintenance
+                assert "Customer portal: every Sunday 02:00-04:00 UTC" in maintenance
+                assert seen["form"]
                 for secret in ("INTERNAL", "alice", "Bob", "secret-portal-path", "bug_fix"):
                     assert secret not in seen["text"]
                 # On a phone: nothing wider than the screen.
@@ -196,7 +225,7 @@ async def test_a_customer_sees_the_outage_in_a_real_browser(tmp_path: Path):
                     await page.evaluate(
                         """JSON.stringify([...document.querySelectorAll(
                              '#summary, .meta, .state, .updates li, .updates time, .axis, '
-                             + '.legend li, footer, a')].map(e => {
+                             + '.legend li, footer, a, label, legend, button')].map(e => {
                            let bg = 'rgba(0, 0, 0, 0)', n = e;
                            while (n && bg === 'rgba(0, 0, 0, 0)') {
                              bg = getComputedStyle(n).backgroundColor; n = n.parentElement; }

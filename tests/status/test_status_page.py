@@ -28,6 +28,9 @@ PUBLIC_KEYS = {
     "maintenance_seconds", "incidents", "open", "resolved_recently", "site", "site_name",
     "started_at", "resolved_at", "duration_seconds", "updates", "at", "message", "history",
     "first_day", "time_zone",
+    # Telling customers: the maintenance section, the subscription form, the feed.
+    "maintenance", "scheduled", "recurring", "text", "ends_at", "starts_at", "starts", "ends",
+    "subscribe", "available", "feed", "time_zone_name",
 }  # fmt: skip
 
 
@@ -93,7 +96,10 @@ async def test_what_a_customer_sees_in_json(status_client: Client, clock: Any):
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         body = await response.json()
-    assert body["page"] == {"slug": "acme", "title": "Acme service status", "customer": "Acme Ltd"}
+    assert body["page"] == {
+        "slug": "acme", "title": "Acme service status", "customer": "Acme Ltd",
+        "time_zone": "Europe/London", "time_zone_name": "UK time",  # the plan calendar's
+    }  # fmt: skip
     assert body["status"] == {"indicator": "down", "description": "Acme website is down"}
     states = {site["id"]: site["state"] for site in body["sites"]}
     assert states == {"www": "down", "backoffice": "operational", "api": "operational"}

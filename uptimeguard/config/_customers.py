@@ -9,6 +9,7 @@ from yaml.nodes import Node, ScalarNode
 
 from uptimeguard.config import parsers as p
 from uptimeguard.config._reach import PhoneBook, read_contacts, read_cover
+from uptimeguard.config._status_page import read_announcement, read_webhooks
 from uptimeguard.config._yamlnodes import Context, Section, peek, shorten
 from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import (
@@ -24,7 +25,7 @@ from uptimeguard.config.models import (
 )
 
 CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites", "contacts", "cover")
-STATUS_PAGE_KEYS = ("slug", "title")
+STATUS_PAGE_KEYS = ("slug", "title", "webhooks", "timezone")
 SITE_KEYS = (
     "id", "name", "url", "method", "expect", "maintenance", "private",
     "interval", "timeout", "confirm", "recheck", "recover",
@@ -33,7 +34,7 @@ SITE_OPTIONAL = (
     "name", "method", "private", "interval", "timeout", "confirm", "recheck", "recover",
 )  # fmt: skip
 EXPECT_KEYS = ("status", "body_contains", "max_response")
-MAINTENANCE_KEYS = ("every", "duration", "from", "to")
+MAINTENANCE_KEYS = ("every", "duration", "from", "to", "announce")
 MAX_MAINTENANCE = parse_duration("1w")
 
 
@@ -112,12 +113,16 @@ def _status_page(
     s = Section(ctx, node, f"status_page of {where}", STATUS_PAGE_KEYS, required=("slug",))
     slug = s.value("slug", p.parse_slug)
     title = s.value("title", p.parse_name)
+    webhooks = read_webhooks(ctx, s.get("webhooks"), f"status_page of {where}")
+    timezone = s.value("timezone", p.parse_timezone)
     if not _unique(ctx, slugs, slug, s.get("slug") or node, "status page slug"):
         return False
-    if s.has("title") and title is None:
+    if (s.has("title") and title is None) or (s.has("timezone") and timezone is None):
+        return False
+    if webhooks is None:
         return False
     assert slug is not None
-    return StatusPage(slug, title)
+    return StatusPage(slug, title, webhooks, timezone)
 
 
 def _sites(
@@ -242,6 +247,13 @@ def _window(ctx: Context, node: Node, where: str) -> Maintenance | None:
         )
         return None
     if weekly:
+        if s.has("announce"):
+            ctx.add(
+                s.get("announce") or node,
+                "'announce' is for one-off windows ({from, to}); weekly windows are always "
+                "listed on the status page",
+            )
+            return None
         return _recurring(ctx, s, node)
     start = s.value("from", p.parse_local_datetime)
     end = s.value("to", p.parse_local_datetime)
@@ -254,7 +266,11 @@ def _window(ctx: Context, node: Node, where: str) -> Maintenance | None:
     if end <= start:
         ctx.add(s.get("to") or node, "a maintenance window's 'to' must be after its 'from'")
         return None
-    return MaintenanceWindow(start, end)
+    announce_node = s.get("announce")
+    if announce_node is None:
+        return MaintenanceWindow(start, end)
+    announce = read_announcement(ctx, announce_node, where)
+    return None if announce is None else MaintenanceWindow(start, end, announce)
 
 
 def _recurring(ctx: Context, s: Section, node: Node) -> RecurringMaintenance | None:

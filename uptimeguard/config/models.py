@@ -228,9 +228,19 @@ class RecurringMaintenance:
 
 
 @dataclass(frozen=True, slots=True)
+class Announcement:
+    """A one-off window shown on the status page (and told to subscribers) from `before`
+    ahead of its start."""
+
+    title: str
+    before: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class MaintenanceWindow:
     start: datetime  # naive, local to the plan's calendar
     end: datetime
+    announce: Announcement | None = None
 
 
 Maintenance = RecurringMaintenance | MaintenanceWindow
@@ -266,9 +276,19 @@ class Site:
 
 
 @dataclass(frozen=True, slots=True)
+class Webhook:
+    """A receiver of the page's public updates: a JSON POST signed with `secret`."""
+
+    url: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusPage:
     slug: str
     title: str | None = None
+    webhooks: tuple[Webhook, ...] = ()
+    timezone: str | None = None  # the page's days and times; None: the plan calendar's zone
 
 
 @dataclass(frozen=True, slots=True)

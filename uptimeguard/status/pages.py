@@ -14,20 +14,23 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig, Customer
+from uptimeguard.status.maintenance_view import maintenance_view
 from uptimeguard.status.public import (
     HISTORY_DAYS,
-    PUBLIC_EVENT_KINDS,
     RECENT,
     ROLLUP_COLUMNS,
     SiteNow,
     build_status,
+    display_name,
 )
 from uptimeguard.status.templates import environment, stylesheet
+from uptimeguard.status.updates import PUBLIC_EVENT_KINDS
+from uptimeguard.status.zones import page_timezone, zone_words
 from uptimeguard.storage.repository import Store
 
 DEFAULT_TTL = 5.0
@@ -65,12 +68,14 @@ class StatusPages:
         live: LiveSource,
         clock: Clock,
         ttl: float = DEFAULT_TTL,
+        subscribing: bool = False,
     ) -> None:
         self._store = store
         self._config = config
         self._live = live
         self._clock = clock
         self.ttl = ttl
+        self.subscribing = subscribing  # the page offers the subscription form
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.builds = 0  # how many times a page was built (tests, bench)
@@ -124,7 +129,7 @@ class StatusPages:
         shown = [i.id for i in incidents if i.resolved_at is None or i.resolved_at >= now - RECENT]
         events = await self._store.events_of(shown, PUBLIC_EVENT_KINDS)
         self.builds += 1
-        return build_status(
+        view = build_status(
             customer,
             self._live(customer),
             rows,
@@ -132,6 +137,24 @@ class StatusPages:
             events,
             now,
         )
+        zone = page_timezone(self._config(), customer)
+        page = {**view["page"], "time_zone": zone, "time_zone_name": zone_words(zone)}
+        return view | {"page": page} | self._telling(customer, now, zone)
+
+    def _telling(self, customer: Customer, now: datetime, zone: str) -> dict[str, Any]:
+        """What the page says about being told: maintenance ahead, subscribing, the feed."""
+        assert customer.status_page is not None
+        slug = customer.status_page.slug
+        sites = [{"id": site.id, "name": display_name(site)} for site in customer.sites]
+        return {
+            "maintenance": maintenance_view(self._config(), customer, now, zone),
+            "subscribe": {
+                "available": self.subscribing,
+                "url": f"/status/{slug}/subscribe",
+                "sites": sites,
+            },
+            "feed": f"/status/{slug}/feed.atom",
+        }
 
     def _render(self, view: dict[str, Any], kind: str) -> Body:
         if kind == "json":

@@ -10,10 +10,8 @@ is public, and nothing else:
 - incidents open now and those resolved in the last 14 days, titled from the site and cause
   (never the internal summary), with their public updates.
 
-Public updates follow one rule: lifecycle events are shown in fixed wording (`opened` and
-`acknowledged` as "investigating", `resolved`), and a note only when it was posted with
-`"public": true`. Everything else on the timeline (upgrades, breaches, pages, who did what,
-acknowledgement and resolution notes, severities and SLA deadlines) stays internal.
+Public updates are defined once, in `uptimeguard.status.updates` (the feed, the mail to
+subscribers and the webhooks read the same definition).
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from uptimeguard.config.models import Customer, Site
 from uptimeguard.incidents.views import iso_ms
 from uptimeguard.status.rollups import DAY, uptime_of, utc_day
+from uptimeguard.status.updates import incident_title, public_updates
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 
 # Incidents a customer raised through the phone line or a callback request are between them
@@ -41,17 +40,9 @@ def shown_publicly(incident: IncidentRow) -> bool:
 
 HISTORY_DAYS = 90
 RECENT = timedelta(days=14)
-PUBLIC_EVENT_KINDS = ("opened", "acknowledged", "note", "resolved")
 # What the page reads of each daily rollup.
 ROLLUP_COLUMNS = ("site", "day", "up_seconds", "down_seconds", "maintenance_seconds")
 
-CAUSE_WORDS = {
-    "down": "is not responding",
-    "http_5xx": "is returning server errors",
-    "http_4xx": "is returning error pages",
-    "content": "is not showing the expected content",
-    "slow": "is responding slowly",
-}
 STATE_WORDS = {
     "operational": "Operational",
     "degraded": "Degraded performance",
@@ -105,34 +96,14 @@ def site_state(now: SiteNow) -> str:
     return {"up": "operational", "degraded": "degraded", "down": "down"}.get(now.state, "unknown")
 
 
-def incident_title(incident: IncidentRow, names: Mapping[str, str]) -> str:
-    site = names.get(incident.site or "", incident.site)
-    if incident.cause in CAUSE_WORDS and site:
-        return f"{site} {CAUSE_WORDS[incident.cause]}"
-    return f"Reported problem with {site}" if site else "Reported problem"
-
-
-def public_updates(
-    incident: IncidentRow, events: Iterable[IncidentEventRow], title: str, site: str | None
+def _updates(
+    incident: IncidentRow, events: Iterable[IncidentEventRow], names: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    """The updates a customer may read, newest first (the rule in the module docstring)."""
-    updates = []
-    for event in events:
-        if event.kind == "opened":
-            status, message = "investigating", f"We are investigating: {title}."
-        elif event.kind == "acknowledged":
-            status, message = "investigating", "An engineer is working on it."
-        elif event.kind == "note" and (event.data or {}).get("public") is True:
-            status, message = "update", event.message
-        elif event.kind == "resolved":
-            status = "resolved"
-            if incident.resolved_by == "monitor" and site:
-                message = f"{site} is working normally again."
-            else:
-                message = "This incident has been resolved."
-        else:
-            continue
-        updates.append({"at": iso_ms(event.at), "status": status, "message": message})
+    """The updates a customer may read (`uptimeguard.status.updates`), newest first."""
+    updates = [
+        {"at": iso_ms(update.at), "status": update.status, "message": update.message}
+        for update in public_updates(incident, events, names)
+    ]
     updates.reverse()
     return updates
 
@@ -155,7 +126,7 @@ def _incident(
         "started_at": iso_ms(incident.opened_at),
         "resolved_at": iso_ms(incident.resolved_at),
         "duration_seconds": int((end - incident.opened_at).total_seconds()),
-        "updates": public_updates(incident, events, title, site),
+        "updates": _updates(incident, events, names),
     }
 
 

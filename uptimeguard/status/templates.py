@@ -14,6 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from uptimeguard.status.zones import local_when
+
 
 def _instant(value: str | datetime) -> datetime:
     if isinstance(value, str):
@@ -21,11 +23,11 @@ def _instant(value: str | datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def when(value: str | datetime | None) -> str:
-    """`24 Nov 2026 10:00 UTC`."""
+def when(value: str | datetime | None, zone: str = "UTC") -> str:
+    """`24 Nov 2026 10:00 UTC`; in another zone with its abbreviation: `... 11:00 CET`."""
     if value is None:
         return ""
-    return _instant(value).strftime("%-d %b %Y %H:%M UTC")
+    return local_when(_instant(value), zone)
 
 
 def duration(seconds: float | None) -> str:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from uptimeguard.storage.database import make_sessionmaker
 from uptimeguard.storage.models import (
@@ -26,6 +26,10 @@ from uptimeguard.storage.models import (
 )
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
+
+# Called inside the transaction that stores an incident's new timeline entries, with the
+# incident as it will be committed: what a hook writes is committed with them, or not at all.
+EventHook = Callable[[AsyncSession, IncidentRow, Sequence[IncidentEventRow]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,24 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
+        # Run on every write of timeline entries (e.g. planning messages about public updates).
+        self.event_hooks: list[EventHook] = []
+
+    async def _after_events(
+        self,
+        session: AsyncSession,
+        incident_id: int,
+        rows: Sequence[IncidentEventRow],
+        incident: IncidentRow | None = None,
+    ) -> None:
+        if not self.event_hooks or not rows:
+            return
+        await session.flush()  # the entries get their ids
+        incident = incident or await session.get(IncidentRow, incident_id)
+        if incident is None:
+            return
+        for hook in self.event_hooks:
+            await hook(session, incident, rows)
 
     # -- probe results and site state -------------------------------------------------------
 
@@ -204,7 +226,9 @@ class Store:
             row = IncidentRow(**fields)
             session.add(row)
             await session.flush()
-            session.add(_event_row(row.id, event))
+            first = _event_row(row.id, event)
+            session.add(first)
+            await self._after_events(session, row.id, [first], row)
         return row
 
     async def update_incident(
@@ -228,13 +252,18 @@ class Store:
                 result = await session.execute(statement.values(**changes))
                 if result.rowcount == 0:
                     return None
-            for event in events:
-                session.add(_event_row(incident_id, event))
-            return await session.get(IncidentRow, incident_id, populate_existing=True)
+            rows = [_event_row(incident_id, event) for event in events]
+            session.add_all(rows)
+            incident = await session.get(IncidentRow, incident_id, populate_existing=True)
+            if incident is not None:
+                await self._after_events(session, incident_id, rows, incident)
+            return incident
 
     async def add_event(self, incident_id: int, event: NewEvent) -> None:
         async with self.sessions.begin() as session:
-            session.add(_event_row(incident_id, event))
+            row = _event_row(incident_id, event)
+            session.add(row)
+            await self._after_events(session, incident_id, [row])
 
     async def incident(self, incident_id: int) -> IncidentRow | None:
         async with self.sessions() as session:

@@ -7,6 +7,8 @@ whole schema, not only part of it.
 
 from __future__ import annotations
 
+import uptimeguard.mail.models
+import uptimeguard.notify.models
 import uptimeguard.paging.models  # registers the paging tables
 import uptimeguard.reach.models  # noqa: F401  (registers phone messages, NPS surveys)
 from uptimeguard.storage.models import Base

@@ -28,6 +28,10 @@ class WebContext:
     ready: Callable[[], Awaitable[bool]]
     # The paging service (Twilio webhooks); None when paging is not configured.
     paging: Any = None
+    # The mail outbox and its worker (`uptimeguard.mail.MailService`).
+    mail: Any = None
+    # Subscriptions and maintenance notices (`uptimeguard.notify.Notify`); None: not offered.
+    notify: Any = None
 
 
 CONTEXT = web.AppKey("context", WebContext)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import hdrs, web
 
-from uptimeguard.web import api, reach_routes, status_routes, twilio_routes
+from uptimeguard.web import (
+    api,
+    feed_routes,
+    reach_routes,
+    status_routes,
+    subscribe_routes,
+    twilio_routes,
+)
 from uptimeguard.web.auth import admin_auth
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
@@ -56,5 +63,7 @@ def build_app(context: WebContext) -> web.Application:
     reach_routes.add_routes(app, context)
     twilio_routes.add_routes(app)
     status_routes.add_routes(app, context)
+    feed_routes.add_routes(app)
+    subscribe_routes.add_routes(app)
     reach_routes.add_public_routes(app, context)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import cache
 
 from aiohttp import web
 
@@ -26,7 +27,8 @@ HEADERS = _HEADERS
 SLUG = "{slug:[a-z0-9][a-z0-9_-]*}"
 
 
-def _security_headers() -> dict[str, str]:
+@cache
+def security_headers() -> dict[str, str]:
     digest = base64.b64encode(hashlib.sha256(stylesheet().encode()).digest()).decode()
     return {
         # The page needs nothing but its own inline stylesheet: no scripts, no fetches; its
@@ -92,9 +94,14 @@ async def status_json(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application, context: WebContext) -> None:
+    notify = context.notify
     app[PAGES] = StatusPages(
-        context.store, lambda: context.incidents.config, live_source(context), context.clock
+        context.store,
+        lambda: context.incidents.config,
+        live_source(context),
+        context.clock,
+        subscribing=bool(notify is not None and notify.subscribing),
     )
-    app[_HEADERS] = _security_headers()
+    app[_HEADERS] = security_headers()
     app.router.add_get(f"/status/{SLUG}.json", status_json)
     app.router.add_get(f"/status/{SLUG}", status_html)
