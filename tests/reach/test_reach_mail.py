@@ -125,7 +125,9 @@ def links_of(text: str) -> list[str]:
 
 
 def message_of(page: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("<h2>", 1)[1])).strip()
+    return re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split('<h2 id="notice-h">', 1)[1])
+    ).strip()
 
 
 async def test_surveys_after_a_resolution_answered_once_by_a_click(hm: Harness, sink: SmtpSink):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from uptimeguard.config.models import Customer
 from uptimeguard.incidents.service import IncidentService
-from uptimeguard.reach.phone import Mailer
+from uptimeguard.mail.outbox import MailOutbox
 from uptimeguard.storage.models import IncidentRow
 from uptimeguard.storage.repository import NewEvent
 from uptimeguard.web.ratelimit import RateLimiter
@@ -76,7 +76,9 @@ class Limits:
 
 
 class Callbacks:
-    def __init__(self, incidents: IncidentService, mailer: Mailer | None, limits: Limits) -> None:
+    def __init__(
+        self, incidents: IncidentService, mailer: MailOutbox | None, limits: Limits
+    ) -> None:
         self._incidents = incidents
         self._mailer = mailer
         self.limits = limits

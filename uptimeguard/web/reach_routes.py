@@ -6,10 +6,11 @@ from __future__ import annotations
 from aiohttp import web
 from multidict import MultiDict
 
+from uptimeguard.mail.outbox import MailOutbox
 from uptimeguard.paging.service import PagingService
 from uptimeguard.reach import nps
 from uptimeguard.reach.callbacks import CallbackError, Callbacks, Limits, parse_request
-from uptimeguard.reach.phone import DIALLED, INBOUND, RECORDING, Mailer, PhoneLine
+from uptimeguard.reach.phone import DIALLED, INBOUND, RECORDING, PhoneLine
 from uptimeguard.reach.surveys import ALREADY, ANSWERED, NOT_YET, Outcome, Surveys
 from uptimeguard.status.templates import environment, stylesheet, when
 from uptimeguard.web.context import CONTEXT, WebContext
@@ -22,10 +23,10 @@ SURVEYS = web.AppKey("surveys", Surveys)
 TOO_MANY = "Too many requests. Please try again later."
 
 
-def mailer_of(context: WebContext) -> Mailer | None:
+def mailer_of(context: WebContext) -> MailOutbox | None:
     """The mail outbox, when the daemon runs one."""
     mail = getattr(context, "mail", None)
-    outbox: Mailer | None = getattr(mail, "outbox", None)
+    outbox: MailOutbox | None = getattr(mail, "outbox", None)
     return outbox
 
 
@@ -71,8 +72,15 @@ def public_page(
         title = customer.status_page.title or f"{customer.name} status"
     html = (
         environment()
-        .get_template("reach.html")
-        .render(title=title, heading=heading, lines=lines, slug=slug, css=stylesheet(), **extra)
+        .get_template("notice.html")
+        .render(
+            page_title=title,
+            page_path=f"/status/{slug}",
+            heading=heading,
+            lines=lines,
+            css=stylesheet(),
+            **extra,
+        )
     )
     security: dict[str, str] = request.app[HEADERS]
     return web.Response(
