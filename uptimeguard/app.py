@@ -125,7 +125,7 @@ async def running_daemon(
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
-        prober = Prober(limit=settings.max_concurrent_probes)
+        prober = Prober(limit=settings.max_concurrent_probes, **settings.prober_options())
         await stack.enter_async_context(prober)
 
         incidents = IncidentService(store, config)
@@ -146,7 +146,7 @@ async def running_daemon(
             hooks = page.webhooks if page is not None else ()
             return next((hook.secret for hook in hooks if hook.url == url), None)
 
-        mail = mail_service(settings, store, clock, webhook_secret)
+        mail = mail_service(settings, store, clock, webhook_secret, metrics)
         notify = notify_service(settings, store, lambda: incidents.config, mail)
         housekeeping.maintenance_notices = notify.maintenance.run
 

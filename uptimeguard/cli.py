@@ -82,7 +82,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         timeout = parse_duration(args.timeout).total_seconds()
     except ValueError as error:
         raise UsageError(f"--timeout: {error}") from None
-    code, text = asyncio.run(run_probe_command(args.url, timeout, args.json))
+    options = _settings(args).prober_options()
+    code, text = asyncio.run(run_probe_command(args.url, timeout, args.json, options=options))
     # A probe that could not be made is an error (stderr); a probe that found a problem is
     # the answer asked for (stdout).
     print(text, file=sys.stderr if text.startswith("uptimeguard probe:") else sys.stdout)

@@ -33,6 +33,7 @@ ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 1
 # of work for the histogram family.
 SITES_PER_CHUNK = 1_000
 PAGE_RESULTS = ("sent", "delivered", "failed", "no_answer")
+MAIL_RESULTS = ("sent", "retried", "failed", "skipped", "interrupted")
 SLA_TARGETS = ("response", "resolution")
 NPS_CATEGORIES = ("promoter", "passive", "detractor")
 
@@ -110,6 +111,13 @@ class Metrics:
             ("customer", "category"),
             registry=None,
         )
+        self.mail = Counter(
+            "uptimeguard_mail",
+            "Outbound messages (channel: email, webhook) by result: sent, retried (not taken, "
+            "tried again later), failed, skipped (nothing to send it with), interrupted.",
+            ("channel", "result"),
+            registry=None,
+        )
         self.page_ack = Histogram(
             "uptimeguard_page_ack_seconds",
             "From the first page of an incident to its acknowledgement.",
@@ -125,6 +133,9 @@ class Metrics:
         for channel in CHANNELS:
             for result in PAGE_RESULTS:
                 self.pages.labels(channel, result)
+        for channel in ("email", "webhook"):
+            for result in MAIL_RESULTS:
+                self.mail.labels(channel, result)
         self._writer = WriterCollector()
         collectors: list[Collector] = [
             self.incidents_open,
@@ -132,6 +143,7 @@ class Metrics:
             self.sla_breaches,
             self.pages,
             self.nps_responses,
+            self.mail,
             self.page_ack,
             self.scheduler_lag,
             self._writer,

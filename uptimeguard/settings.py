@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from uptimeguard.config.parsers import parse_dns_server
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///uptimeguard.db"
 
@@ -44,6 +48,11 @@ class Settings(BaseSettings):
     # daemon's own longest write transaction under load, which reached over 5 s with 5,000
     # sites and a thousand incidents opening at once (docs/RELIABILITY.md).
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Probes: name servers (comma-separated `host` or `host:port`; empty: /etc/resolv.conf),
+    # each lookup's own bound inside the probe's timeout, and how much of a body is read.
+    probe_dns_servers: str = ""
+    probe_dns_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    probe_max_body_bytes: int = Field(default=10 << 20, ge=1024)
     # Mail to status-page subscribers (and anything else that uses `uptimeguard.mail`). With
     # no SMTP_HOST, messages are recorded as skipped and the subscribe form is not offered.
     smtp_host: str | None = None
@@ -80,3 +89,22 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_addresses(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
+
+    @field_validator("probe_dns_servers")
+    @classmethod
+    def _dns_servers_are_addresses(cls, value: str) -> str:
+        parse_dns_servers(value)
+        return value
+
+    def prober_options(self) -> dict[str, Any]:
+        """The `Prober` keyword arguments these settings give."""
+        return {
+            "dns_servers": parse_dns_servers(self.probe_dns_servers),
+            "dns_timeout": self.probe_dns_timeout_seconds,
+            "max_body": self.probe_max_body_bytes,
+        }
+
+
+def parse_dns_servers(value: str) -> tuple[str, ...]:
+    """`127.0.0.1, 10.0.0.2:5353, [::1]:53` -> each server; ValueError naming a bad one."""
+    return tuple(parse_dns_server(part) for part in value.split(",") if part.strip())

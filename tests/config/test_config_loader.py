@@ -129,7 +129,7 @@ def test_everything_the_spec_example_uses() -> None:
       - id: shop
         name: Shop
         url: http://shop.globex.example:8443/health?full=1
-        method: head
+        method: post
         private: yes
         interval: 1m
         timeout: 5s
@@ -145,7 +145,7 @@ def test_everything_the_spec_example_uses() -> None:
     customer = config.customer("globex")
     assert customer.status_page is not None and customer.status_page.title == "Globex status"
     site = customer.sites[0]
-    assert site.method == "HEAD" and site.private and site.name == "Shop"
+    assert site.method == "POST" and site.private and site.name == "Shop"
     assert site.expect.status == ((200, 200), (204, 204), (300, 399))
     assert site.expect.max_response == timedelta(seconds=2)
     assert site.maintenance == (
@@ -263,7 +263,7 @@ def test_unknown_severity_in_causes() -> None:
 def test_unknown_cause() -> None:
     assert problems(BASE.replace("http_5xx: normal", "http_500: normal")) == [
         "checks.yaml:9:28: unknown cause 'http_500': use one of down, http_5xx, http_4xx, "
-        "content, slow"
+        "content, slow, cert_expiry"
     ]
 
 
@@ -369,8 +369,8 @@ def test_environment_values_are_not_quoted_in_problems() -> None:
     [message] = problems(text, env={"SECRET_URL": "ftp://user:hunter2@host/"})
     assert "hunter2" not in message
     assert message == (
-        "checks.yaml:17:24: bad URL '${SECRET_URL}': use http:// or https:// and a host, "
-        "e.g. https://www.example.com/"
+        "checks.yaml:17:24: bad URL '${SECRET_URL}': use http:// or https:// and a host "
+        "(e.g. https://www.example.com/), tcp://host:port or dns://name"
     )
 
 
@@ -429,8 +429,8 @@ def test_bad_site_values() -> None:
     assert problems(text) == [
         "checks.yaml:17:14: bad id 'WWW': use lowercase letters, digits, '-' and '_', "
         "starting with a letter or digit (at most 64 characters)",
-        "checks.yaml:17:24: bad URL 'ftp://x/': use http:// or https:// and a host, "
-        "e.g. https://www.example.com/",
+        "checks.yaml:17:24: bad URL 'ftp://x/': use http:// or https:// and a host "
+        "(e.g. https://www.example.com/), tcp://host:port or dns://name",
         "checks.yaml:17:44: bad method 'FETCH': use one of GET, HEAD, POST, PUT, PATCH, "
         "DELETE, OPTIONS",
         "checks.yaml:17:60: bad value 'maybe': use true or false",

@@ -13,6 +13,7 @@ from support import eventually
 from uptimeguard.clock import SystemClock
 from uptimeguard.mail import MailService, mail_service
 from uptimeguard.mail.models import MailRow
+from uptimeguard.metrics import Metrics
 from uptimeguard.settings import Settings
 from uptimeguard.storage.repository import Store
 
@@ -21,8 +22,8 @@ def no_webhooks(customer: str, url: str) -> None:
     return None
 
 
-def service(store: Store, settings: Settings) -> MailService:
-    return mail_service(settings, store, SystemClock(), no_webhooks)
+def service(store: Store, settings: Settings, metrics: Metrics | None = None) -> MailService:
+    return mail_service(settings, store, SystemClock(), no_webhooks, metrics)
 
 
 async def statuses(mail: MailService) -> list[str]:
@@ -62,7 +63,8 @@ async def test_a_message_is_sent_once_as_text_and_html(store: Store, sink: SmtpS
 
 async def test_smtp_away_then_back_loses_nothing_and_sends_nothing_twice(store: Store) -> None:
     sink = SmtpSink()  # not started: connections are refused
-    mail = service(store, mail_settings(sink.port))
+    metrics = Metrics()
+    mail = service(store, mail_settings(sink.port), metrics)
     async with mail.worker.running():
         for n in range(3):
             await mail.outbox.enqueue(
@@ -84,6 +86,9 @@ async def test_smtp_away_then_back_loses_nothing_and_sends_nothing_twice(store: 
         finally:
             sink.stop()
     assert sorted(r.to for r in sink.messages()) == [f"user{n}@acme.example" for n in range(3)]
+    assert metrics.mail.labels("email", "sent")._value.get() == 3
+    assert metrics.mail.labels("email", "retried")._value.get() >= 6
+    assert metrics.mail.labels("email", "failed")._value.get() == 0
 
 
 async def test_a_refused_address_fails_at_once_and_the_rest_go(

@@ -36,9 +36,9 @@ class ScriptedProber:
     def __init__(self, outcomes: list[str]) -> None:
         self.outcomes = outcomes
 
-    async def probe(self, url, *, method, timeout, expect, started_at):  # type: ignore[no-untyped-def]
+    async def check(self, site, *, timeout, started_at):  # type: ignore[no-untyped-def]
         return ProbeResult(
-            url=url,
+            url=site.url,
             outcome=self.outcomes.pop(0),
             status_code=None,
             error="scripted",

@@ -14,7 +14,7 @@ from uptimeguard.notify.maintenance import MaintenanceNotices, notices_since
 from uptimeguard.notify.pages import PageInfo
 from uptimeguard.notify.subscriptions import Subscriptions
 from uptimeguard.settings import Settings
-from uptimeguard.status.windows import announced, in_view
+from uptimeguard.status.announced import announced, in_view
 from uptimeguard.storage.repository import Store
 
 CHECKS = """

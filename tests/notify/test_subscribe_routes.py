@@ -19,6 +19,7 @@ from uptimeguard.settings import Settings
 from uptimeguard.storage.repository import Store
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
+from uptimeguard.web.subscribe_routes import client_key
 
 CHECKS = """
 calendars:
@@ -148,6 +149,13 @@ async def test_requests_are_limited_per_client_address(client: Any) -> None:
     assert statuses == [202] * 5 + [429] * 2
     assert int(response.headers["Retry-After"]) > 0
     assert len(await confirmations(parts)) == 5
+
+
+def test_the_limit_counts_ipv6_clients_by_their_64() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9")
+    assert client_key("2001:db8:1:2::1") != client_key("2001:db8:1:3::1")
+    assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7") == "192.0.2.7"
+    assert client_key(None) == "unknown"
 
 
 async def test_unknown_pages_and_tokens(client: Any) -> None:

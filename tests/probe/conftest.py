@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fake_dns import FakeDns
 from probe_helpers import Certs
 
 from uptimeguard.probe import Prober
@@ -73,8 +74,17 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 
 
 @pytest.fixture
-async def prober() -> AsyncIterator[Prober]:
-    async with Prober() as p:
+async def fake_dns() -> AsyncIterator[FakeDns]:
+    """A name server on 127.0.0.1 that knows no names (NXDOMAIN for each)."""
+    fake = await FakeDns().start()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+async def prober(fake_dns: FakeDns) -> AsyncIterator[Prober]:
+    """A prober whose lookups go to `fake_dns`, never to this machine's resolver."""
+    async with Prober(dns_servers=[fake_dns.server]) as p:
         yield p
 
 

@@ -86,9 +86,10 @@ async def test_tls_expiry_is_printed(aiohttp_server, certs: Certs) -> None:
 async def test_bad_input_exits_2() -> None:
     assert await run_probe_command("ftp://example.invalid/", 5, False) == (
         2,
-        "uptimeguard probe: 'ftp://example.invalid/' is not an http:// or https:// URL with a host",
+        "uptimeguard probe: bad URL 'ftp://example.invalid/': use http:// or https:// and a "
+        "host (e.g. https://www.example.com/), tcp://host:port or dns://name",
     )
     code, text = await run_probe_command("www.acme.example", 5, False)
-    assert code == 2 and "not an http:// or https:// URL" in text
+    assert code == 2 and "use http:// or https:// and a host" in text
     code, text = await run_probe_command("http://127.0.0.1/", 0, False)
     assert (code, text) == (2, "uptimeguard probe: --timeout must be more than 0s, not 0s")

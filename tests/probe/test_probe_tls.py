@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+import warnings
+
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from probe_helpers import Certs, MapResolver
@@ -96,3 +101,36 @@ async def test_a_redirect_from_http_to_https(aiohttp_server, certs: Certs) -> No
     assert result.final_url == f"https://127.0.0.1:{secure.port}/"
     assert result.tls is not None
     assert result.tls_expires_at == certs.leaf_not_after
+
+
+def tls10_only_context(certs: Certs) -> ssl.SSLContext:
+    """A server context that speaks TLS 1.0 and nothing newer (skips where OpenSSL cannot)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError) as error:
+        pytest.skip(f"this OpenSSL cannot serve TLS 1.0: {error}")
+    context.load_cert_chain(certs.leaf, certs.leaf_key)
+    return context
+
+
+async def test_a_tls_1_0_only_server_is_tls_not_reset(raw_server, certs: Certs) -> None:
+    context = tls10_only_context(certs)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with Prober(ssl_context=certs.client_context()) as prober:
+            result = await prober.probe(f"https://127.0.0.1:{port}/", timeout=3, expect=DEFAULT)
+    finally:
+        server.close()
+    assert result.outcome == "tls", result.error
+    assert result.error is not None and result.error.startswith("TLS: ")
+    assert "TLS 1.2" in result.error or "version" in result.error

@@ -66,8 +66,8 @@ BEHAVIOURS = ("hang", "trickle", "headers", "huge")
 SERVERS = Path(__file__).with_name("hostile_servers.py")
 
 # Peak RSS bound. The daemon with one site measures about 100 MiB here; 5,000 sites' state
-# and metric series add a few tens of MiB. Per probe in flight the prober holds at most
-# 128 header lines of up to 64 KiB (aiohttp's limits) or a 1 MiB body; at 20 s intervals and
+# and metric series add a few tens of MiB. Per probe in flight the prober holds at most 1 MiB
+# of response headers or 1 MiB of a body (the size cap set below); at 20 s intervals and
 # 2 s timeouts about 10% of the 1,500 hostile sites (150) are in flight at once, so even if
 # every one held its worst case at the same moment that is about 150 MiB. 100 + 50 + 150,
 # rounded up: 320 MiB. A daemon that kept hostile bodies or headers without limit would
@@ -217,7 +217,10 @@ async def test_hostile_sites_do_not_hurt_the_daemon(tmp_path: Path, servers):
     config.write_text(one_site(ports["healthy"]))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    daemon = start_daemon(tmp_path, daemon_env(tmp_path, port, {}))
+    # Bodies are read to their end up to UPTIMEGUARD_PROBE_MAX_BODY_BYTES (10 MiB by default);
+    # 1 MiB here keeps 375 endless bodies a round from turning this into a bandwidth test.
+    extra = {"UPTIMEGUARD_PROBE_MAX_BODY_BYTES": str(1 << 20)}
+    daemon = start_daemon(tmp_path, daemon_env(tmp_path, port, extra))
     samples_fd: list[tuple[float, int]] = []
     samples_rss: list[tuple[float, int]] = []
     scrapes: list[float] = []

@@ -8,6 +8,13 @@ from datetime import timedelta
 from yaml.nodes import Node, ScalarNode
 
 from uptimeguard.config import parsers as p
+from uptimeguard.config._checks import (
+    EXPECT_CHECK_KEYS,
+    SITE_CHECK_KEYS,
+    read_expect_checks,
+    read_site_checks,
+    refuse_impossible,
+)
 from uptimeguard.config._reach import PhoneBook, read_contacts, read_cover
 from uptimeguard.config._status_page import read_announcement, read_webhooks
 from uptimeguard.config._yamlnodes import Context, Section, peek, shorten
@@ -28,12 +35,12 @@ CUSTOMER_KEYS = ("id", "name", "plan", "status_page", "sites", "contacts", "cove
 STATUS_PAGE_KEYS = ("slug", "title", "webhooks", "timezone")
 SITE_KEYS = (
     "id", "name", "url", "method", "expect", "maintenance", "private",
-    "interval", "timeout", "confirm", "recheck", "recover",
+    "interval", "timeout", "confirm", "recheck", "recover", *SITE_CHECK_KEYS,
 )  # fmt: skip
 SITE_OPTIONAL = (
     "name", "method", "private", "interval", "timeout", "confirm", "recheck", "recover",
 )  # fmt: skip
-EXPECT_KEYS = ("status", "body_contains", "max_response")
+EXPECT_KEYS = ("status", "body_contains", "max_response", *EXPECT_CHECK_KEYS)
 MAINTENANCE_KEYS = ("every", "duration", "from", "to", "announce")
 MAX_MAINTENANCE = parse_duration("1w")
 
@@ -152,7 +159,7 @@ def _site(
     s = Section(ctx, node, where, SITE_KEYS, required=("id", "url"))
     site_id = s.value("id", p.parse_id)
     unique = _unique(ctx, ids, site_id, s.get("id") or node, "site id")
-    url = s.value("url", p.parse_url)
+    url = s.value("url", p.parse_check_url)
     count = p.int_parser(1, 100)
     name = s.value("name", p.parse_name)
     method = s.value("method", p.parse_method)
@@ -163,6 +170,7 @@ def _site(
     recheck = s.value("recheck", parse_duration)
     recover = s.value("recover", count)
     expect = _expect(ctx, s.get("expect"), where)
+    checks = read_site_checks(ctx, s)
     maintenance = _maintenance(ctx, s.get("maintenance"), where)
     parsed = (name, method, private, interval, timeout, confirm, recheck, recover)
     failed = any(s.has(k) and v is None for k, v in zip(SITE_OPTIONAL, parsed, strict=True))
@@ -170,7 +178,16 @@ def _site(
         failed = not _timeout_fits(
             ctx, s, timeout or defaults.timeout, interval or defaults.interval
         )
+    possible = (
+        url is None
+        or expect is None
+        or refuse_impossible(
+            ctx, s, _expect_section(ctx, s.get("expect"), where), url, method or "GET", expect
+        )
+    )
     if failed or not unique or url is None or expect is None or maintenance is None:
+        return None
+    if checks is None or not possible:
         return None
     assert site_id is not None
     return Site(
@@ -186,6 +203,7 @@ def _site(
         recover=recover,
         private=bool(private),
         name=name,
+        **checks,
     )
 
 
@@ -210,8 +228,10 @@ def _expect(ctx: Context, node: Node | None, where: str) -> Expect | None:
             return None
     body = s.value("body_contains", p.parse_name)
     max_response = s.value("max_response", parse_duration)
+    extra = read_expect_checks(ctx, s)
     if (
-        not s.ok
+        extra is None
+        or not s.ok
         or None in ranges
         or any(
             s.has(key) and value is None
@@ -220,7 +240,14 @@ def _expect(ctx: Context, node: Node | None, where: str) -> Expect | None:
     ):
         return None
     status = tuple(r for r in ranges if r) or Expect().status
-    return Expect(status, body, max_response)
+    return Expect(status, body, max_response, **extra)
+
+
+def _expect_section(ctx: Context, node: Node | None, where: str) -> Section | None:
+    """The expect mapping read again, quietly, to point at its keys (it was valid)."""
+    if node is None:
+        return None
+    return Section(Context(ctx.file, ctx.env), node, f"expect of {where}", EXPECT_KEYS)
 
 
 def _maintenance(ctx: Context, node: Node | None, where: str) -> list[Maintenance] | None:

@@ -8,6 +8,7 @@ the time zone named beside them; nothing here is converted to UTC.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -28,7 +29,7 @@ OUTCOMES: tuple[str, ...] = (
 )
 DOWN_OUTCOMES: frozenset[str] = frozenset({"timeout", "refused", "reset", "dns", "tls"})
 # Causes a plan may map to a severity. `down` covers every DOWN_OUTCOMES outcome.
-CAUSES: tuple[str, ...] = ("down", "http_5xx", "http_4xx", "content", "slow")
+CAUSES: tuple[str, ...] = ("down", "http_5xx", "http_4xx", "content", "slow", "cert_expiry")
 HOLIDAY_REGIONS: tuple[str, ...] = ("england-and-wales", "scotland", "northern-ireland")
 ROLES: tuple[str, ...] = ("support_manager", "quality_manager", "service_director")
 CHANNELS: tuple[str, ...] = ("sms", "voice")
@@ -247,14 +248,59 @@ Maintenance = RecurringMaintenance | MaintenanceWindow
 
 
 @dataclass(frozen=True, slots=True)
+class JsonExpect:
+    """A value in a JSON body: `path` as written (`$.status`, `$.items[0].id`), `steps` the
+    keys and indexes it names. `equals` is compared with the value as text (a JSON string
+    as itself, other values as JSON: `3`, `true`, `null`); None: the path must exist."""
+
+    path: str
+    steps: tuple[str | int, ...]
+    equals: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Expect:
     # Accepted status codes as inclusive ranges; the default accepts 200-399.
     status: tuple[tuple[int, int], ...] = ((200, 399),)
     body_contains: str | None = None
     max_response: timedelta | None = None
+    body_not_contains: str | None = None
+    body_matches: re.Pattern[str] | None = None
+    json: tuple[JsonExpect, ...] = ()
+    # tcp:// checks: the first line the server sends must contain this.
+    line: str | None = None
 
     def status_ok(self, code: int) -> bool:
         return any(low <= code <= high for low, high in self.status)
+
+    @property
+    def reads_body(self) -> bool:
+        """Whether any expectation looks into the body."""
+        return bool(self.body_contains or self.body_not_contains or self.body_matches or self.json)
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    username: str
+    password: str = field(repr=False)  # from the environment; never shown
+
+
+@dataclass(frozen=True, slots=True)
+class DnsCheck:
+    """A `dns://name` check: a `record` of the name must resolve, to each of `values` if any.
+
+    `server` (`host` or `host:port`) asks that name server instead of the configured ones."""
+
+    record: str = "A"
+    values: tuple[str, ...] = ()
+    server: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertExpiry:
+    """Warn before the TLS certificate expires: `warn` thresholds, longest first."""
+
+    warn: tuple[timedelta, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +319,26 @@ class Site:
     # When true, the status page shows the host only, never the path.
     private: bool = False
     name: str | None = None  # display name on the status page; the id when unset
+    # What the probe sends and how (http checks): see README "Probes".
+    follow_redirects: bool = True
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # may hold secrets
+    body: str | None = field(default=None, repr=False)
+    basic_auth: BasicAuth | None = None
+    # tcp:// checks: a line sent once connected.
+    send: str | None = None
+    # dns:// checks: which record, and what it must hold.
+    dns: DnsCheck | None = None
+    cert_expiry: CertExpiry | None = None
+
+    @property
+    def kind(self) -> Literal["http", "tcp", "dns"]:
+        """The kind of check, by the URL's scheme."""
+        scheme = self.url.split(":", 1)[0].lower()
+        if scheme == "tcp":
+            return "tcp"
+        if scheme == "dns":
+            return "dns"
+        return "http"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ ASCII-only: `\\d` would also accept digits from other scripts.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -280,3 +281,49 @@ def timeout_message(timeout: timedelta, interval: timedelta) -> str:
         f"timeout ({format_duration(timeout)}) must be shorter than "
         f"interval ({format_duration(interval)})"
     )
+
+
+CHECK_URL_HINT = (
+    "use http:// or https:// and a host (e.g. https://www.example.com/), tcp://host:port "
+    "or dns://name"
+)
+
+
+def parse_check_url(text: str) -> str:
+    """What a site checks: `http(s)://host/...`, `tcp://host:port` or `dns://name`."""
+    stripped = text.strip()
+    try:
+        parts = urlsplit(stripped)
+        port = parts.port  # raises ValueError for a bad port
+        scheme = parts.scheme.lower()
+        ok = bool(parts.hostname) and scheme in ("http", "https", "tcp", "dns")
+    except ValueError:
+        ok, scheme, port = False, "", None
+    if not ok or any(c.isspace() or not c.isprintable() for c in stripped):
+        raise ValueError(f"bad URL '{text}': {CHECK_URL_HINT}")
+    if scheme == "tcp" and (not port or parts.path not in ("", "/") or parts.query):
+        raise ValueError(f"bad URL '{text}': a tcp check is tcp://host:port, e.g. tcp://db:5432")
+    if scheme == "dns" and (port or parts.path not in ("", "/") or parts.query or "@" in stripped):
+        raise ValueError(f"bad URL '{text}': a dns check is dns://name, e.g. dns://www.example.com")
+    return stripped
+
+
+def parse_dns_server(text: str) -> str:
+    """A name server: an IP address with an optional port (`127.0.0.1:5353`, `[::1]:53`)."""
+    stripped = text.strip()
+    host, port = stripped, ""
+    if stripped.startswith("["):
+        host, _, rest = stripped[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif stripped.count(":") == 1:
+        host, port = stripped.split(":")
+    try:
+        ipaddress.ip_address(host)
+        if port and not (_INT.fullmatch(port) and 0 < int(port) < 65536):
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"bad name server '{text}': use an IP address with an optional port, "
+            "e.g. 127.0.0.1:5353"
+        ) from None
+    return stripped

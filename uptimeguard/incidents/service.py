@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from uptimeguard.config.cover import plan_in_force
 from uptimeguard.config.models import ChecksConfig, Cover, Plan
+from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
+from uptimeguard.incidents.cert_expiry import cert_severity
 from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.deadlines import Deadlines
@@ -93,11 +95,50 @@ class IncidentService:
         incident keeps the plan it opened under (a cover period beginning meanwhile changes
         nothing for it).
         """
+        return await self._failing(
+            customer, site, cause, now, detail, lambda p: p.causes.get(cause)
+        )
+
+    async def site_cert_expiring(
+        self, customer: str, site: str, level: int, now: datetime, detail: str
+    ) -> IncidentRow | None:
+        """A site's certificate passed its `level`th warning threshold: open a `cert_expiry`
+        incident, or upgrade the open one to that level's severity (see `cert_expiry`).
+
+        Returns the incident, or None when the plan opens nothing for certificates.
+        """
+
+        def severity_in(plan: Plan) -> str | None:
+            return cert_severity(plan, level)
+
+        return await self._failing(customer, site, CERT_EXPIRY, now, detail, severity_in)
+
+    async def site_cert_renewed(
+        self, customer: str, site: str, now: datetime
+    ) -> IncidentRow | None:
+        """The certificate is no longer near expiry: resolve an open `cert_expiry` incident."""
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None or current.source != "monitor" or current.cause != CERT_EXPIRY:
+                return None
+            return await self._resolve(current, "monitor", now, "certificate renewed")
+
+    async def _failing(
+        self,
+        customer: str,
+        site: str,
+        cause: str,
+        now: datetime,
+        detail: str,
+        severity_in: Callable[[Plan], str | None],
+    ) -> IncidentRow | None:
+        """Open an incident for `cause`, or upgrade the open one; `severity_in` names the
+        severity `cause` means under a plan (None: that plan opens nothing for it)."""
         plan, cover = self._plan(customer, now)
         async with self._lock(customer, site):
             current = await self._store.open_incident_for_site(customer, site)
             if current is None:
-                severity = plan.causes.get(cause)
+                severity = severity_in(plan)
                 if severity is None:
                     return None
                 summary = f"{site} {cause.replace('_', ' ')}" + (f": {detail}" if detail else "")
@@ -114,7 +155,7 @@ class IncidentService:
                     cover=cover,
                 )
             plan = self.plan_of(current)
-            severity = plan.causes.get(cause)
+            severity = severity_in(plan)
             if severity is None:
                 return None
             if plan.rank(severity) < plan.rank(current.severity):

@@ -15,6 +15,7 @@ from uptimeguard.mail.outbox import Mail, MailOutbox, WebhookCall
 from uptimeguard.mail.smtp import SmtpSender
 from uptimeguard.mail.webhook import SecretOf, WebhookSender
 from uptimeguard.mail.worker import MailWorker, RetryPolicy
+from uptimeguard.metrics import Metrics
 from uptimeguard.settings import Settings
 from uptimeguard.storage.repository import Store
 
@@ -39,7 +40,11 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def mail_service(
-    settings: Settings, store: Store, clock: Clock, secret_of: SecretOf
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    secret_of: SecretOf,
+    metrics: Metrics | None = None,
 ) -> MailService:
     """The outbox and its worker; e-mail is sent when SMTP_HOST and MAIL_FROM are set."""
     smtp = None
@@ -48,5 +53,6 @@ def mail_service(
     elif settings.smtp_host or settings.mail_from:
         log.warning("mail needs both UPTIMEGUARD_SMTP_HOST and UPTIMEGUARD_MAIL_FROM: not sending")
     outbox = MailOutbox(store, clock)
-    worker = MailWorker(outbox, clock, smtp, WebhookSender(secret_of), retry_policy(settings))
+    webhooks = WebhookSender(secret_of)
+    worker = MailWorker(outbox, clock, smtp, webhooks, retry_policy(settings), metrics)
     return MailService(outbox, worker, smtp is not None)

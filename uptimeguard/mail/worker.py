@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 
 from uptimeguard.clock import Clock
 from uptimeguard.mail.errors import DeliveryError
-from uptimeguard.mail.models import EMAIL, FAILED, SKIPPED, MailRow
+from uptimeguard.mail.models import EMAIL, FAILED, INTERRUPTED, SKIPPED, MailRow
 from uptimeguard.mail.outbox import MailOutbox
 from uptimeguard.mail.smtp import SmtpSender
 from uptimeguard.mail.webhook import NotConfigured, WebhookSender
+from uptimeguard.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,14 @@ class MailWorker:
         smtp: SmtpSender | None,
         webhooks: WebhookSender,
         retry: RetryPolicy,
+        metrics: Metrics | None = None,
     ) -> None:
         self._outbox = outbox
         self._clock = clock
         self._smtp = smtp
         self._webhooks = webhooks
         self._retry = retry
+        self._metrics = metrics
         self._stopping = False
         self._warned = False
         self._started_at = clock.now()
@@ -99,6 +102,7 @@ class MailWorker:
         before = self._started_at if self._last_sweep is None else now - STALE_CLAIM
         self._last_sweep = now
         for row in await self._outbox.interrupted(before, now):
+            self._count(row, "interrupted")
             log.warning("mail %s (%s) was interrupted mid-send; not resent", row.id, row.kind)
 
     async def send_due(self) -> int:
@@ -128,32 +132,42 @@ class MailWorker:
                         )
                         self._warned = True
                     await self._outbox.finish(row.id, SKIPPED, "SMTP not configured", now)
+                    self._count(row, "skipped")
                     return
                 await self._smtp.send(row)
             else:
                 await self._webhooks.send(row, math.floor(now.timestamp()))
         except NotConfigured:
             await self._outbox.finish(row.id, SKIPPED, "webhook no longer configured", now)
+            self._count(row, "skipped")
             return
         except DeliveryError as error:
             await self._failed(row, error)
             return
         await self._outbox.mark_sent(row.id, self._clock.now())
+        self._count(row, "sent")
+
+    def _count(self, row: MailRow, result: str) -> None:
+        if self._metrics is not None:
+            self._metrics.mail.labels(row.kind, result).inc()
 
     async def _failed(self, row: MailRow, error: DeliveryError) -> None:
         now = self._clock.now()
         if error.maybe_taken:
             cause = f"{error.cause}; not resent, it may have gone"
-            await self._outbox.finish(row.id, "interrupted", cause, now)
+            await self._outbox.finish(row.id, INTERRUPTED, cause, now)
             log.warning("mail %s not confirmed (%s); not resending", row.id, error.cause)
+            self._count(row, "interrupted")
             return
         if error.permanent or now - row.created_at >= self._retry.give_up:
             why = "refused" if error.permanent else f"gave up after {row.attempts} tries"
             await self._outbox.finish(row.id, FAILED, f"{error.cause} ({why})", now)
             log.warning("%s %s failed: %s (%s)", row.kind, row.id, error.cause, why)
+            self._count(row, "failed")
             return
         delay = self._retry.delay(row.attempts)
         await self._outbox.retry_later(row.id, now + delay, error.cause, now)
+        self._count(row, "retried")
         log.info(
             "%s %s not sent (%s); retrying in %.1fs", row.kind, row.id, error.cause,
             delay.total_seconds(),

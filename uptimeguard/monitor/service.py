@@ -16,8 +16,10 @@ from typing import Any
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig, SiteRef
+from uptimeguard.incidents.cert_expiry import CAUSE as CERT
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.metrics import Metrics
+from uptimeguard.monitor import cert_watch
 from uptimeguard.monitor.maintenance import in_maintenance
 from uptimeguard.monitor.scheduler import HeapScheduler
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
@@ -83,6 +85,8 @@ class SiteLive:
     # that changes none of it (a healthy site) writes no state row until `STATE_REFRESH`.
     stored: tuple[object, ...] | None = None
     stored_at: datetime | None = None
+    # The certificate warning level last told to the incident service (`cert_watch`).
+    cert_told: int = 0
 
 
 class Monitor:
@@ -119,7 +123,9 @@ class Monitor:
         # incident, and only a site that is down can signal the recovery again.
         for incident in await self._store.incidents(unresolved=True, limit=100_000):
             live = self.sites.get((incident.customer, incident.site or ""))
-            if live is not None and incident.source == "monitor":
+            if live is not None and incident.source == "monitor" and incident.cause == CERT:
+                live.cert_told = cert_watch.UNKNOWN  # the site itself may well be up
+            elif live is not None and incident.source == "monitor":
                 live.tracker.state = "down"
 
     def reload(self, config: ChecksConfig) -> None:
@@ -174,12 +180,8 @@ class Monitor:
             return due + 3600.0
         ref = live.ref
         started_at = self._clock.now()
-        result = await self._prober.probe(
-            ref.site.url,
-            method=ref.site.method,
-            timeout=ref.timeout.total_seconds(),
-            expect=ref.site.expect,
-            started_at=started_at,
+        result = await self._prober.check(
+            ref.site, timeout=ref.timeout.total_seconds(), started_at=started_at
         )
         now = self._clock.now()
         windows = ref.site.maintenance
@@ -193,6 +195,13 @@ class Monitor:
             signal = IncidentSignal(None, now)
         if signal is not None or live.unsent:
             await self._tell_incidents(live, signal)
+        if verdict.recovered:
+            live.cert_told = 0  # the recovery resolved any open incident, a certificate's too
+        watch, expires = ref.site.cert_expiry, result.tls_expires_at
+        if watch is not None and expires is not None and not maintenance:
+            live.cert_told = await cert_watch.watch_cert(
+                self._incidents, ref.key, live.cert_told, watch.warn, expires, now
+            )
         if verdict.next_in >= live.rules.interval:
             # Keep the site's phase: the next run is a whole interval after this one was due.
             next_due = due + live.rules.interval.total_seconds()

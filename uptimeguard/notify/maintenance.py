@@ -26,8 +26,8 @@ from uptimeguard.notify.fanout import tell
 from uptimeguard.notify.messages import About
 from uptimeguard.notify.models import MaintenanceNoticeRow
 from uptimeguard.notify.pages import PageInfo
+from uptimeguard.status.announced import Announced, announced
 from uptimeguard.status.updates import COMPLETED, SCHEDULED, maintenance_update
-from uptimeguard.status.windows import Announced, announced
 from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ _WHAT = {
     "content": "does not show the expected content",
     "slow": "is slow",
     "manual": "has a reported problem",
+    "cert_expiry": "has a TLS certificate about to expire",
     "phone": "has a phone message",
     "callback": "asked to be called back",
 }

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from yarl import URL
-
-from uptimeguard.config.models import Expect
+from uptimeguard.config.models import Site
+from uptimeguard.config.parsers import parse_check_url
 from uptimeguard.probe.prober import Prober
 from uptimeguard.probe.result import LocalProbeError, ProbeResult, iso_utc
 
@@ -14,24 +15,31 @@ GOOD = frozenset({"up", "slow"})
 
 
 async def run_probe_command(
-    url: str, timeout: float, as_json: bool, *, prober: Prober | None = None
+    url: str,
+    timeout: float,
+    as_json: bool,
+    *,
+    prober: Prober | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[int, str]:
-    """Probe `url` once with the default expectations (status 200-399).
+    """Probe `url` once with the default expectations (status 200-399; for `tcp://` a
+    connection, for `dns://` an A record).
 
     Returns (exit code, text to print): 0 for `up` or `slow`, 1 for any other outcome or a
     probe this machine could not make, 2 for a URL or timeout that cannot be used (the text
     then names what to fix). `prober` lets tests pass one trusting a local CA; by default a
-    new one is opened and closed.
+    new one is opened (with `options`, the settings' `Prober` arguments) and closed.
     """
     problem = _check(url, timeout)
     if problem is not None:
         return 2, f"uptimeguard probe: {problem}"
+    site = Site(id="probe", url=url)
     try:
         if prober is not None:
-            result = await prober.probe(url, timeout=timeout, expect=Expect())
+            result = await prober.check(site, timeout=timeout)
         else:
-            async with Prober() as own:
-                result = await own.probe(url, timeout=timeout, expect=Expect())
+            async with Prober(**(options or {})) as own:
+                result = await own.check(site, timeout=timeout)
     except LocalProbeError as error:
         return 1, f"uptimeguard probe: could not probe {url}: {error}"
     code = 0 if result.outcome in GOOD else 1
@@ -71,11 +79,9 @@ def _s(seconds: float | None) -> str:
 
 def _check(url: str, timeout: float) -> str | None:
     try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        return f"{url!r} is not a URL"
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        return f"{url!r} is not an http:// or https:// URL with a host"
+        parse_check_url(url)
+    except ValueError as error:
+        return str(error)
     if not timeout > 0:
         return f"--timeout must be more than 0s, not {timeout:g}s"
     return None

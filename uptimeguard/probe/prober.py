@@ -9,53 +9,62 @@ Choices for a monitor rather than a browser:
   connections is noticed. No keep-alive sockets are held between probes.
 - No cookie jar (`DummyCookieJar`): probes do not carry state from one probe to the next. A
   site that sets a cookie and redirects to itself until it sees it will show a redirect loop.
-- DNS answers are cached for `ttl_dns_cache` seconds (aiohttp ignores the record's own TTL);
+- Names are resolved by c-ares with their own timeout (`uptimeguard.probe.session`). DNS
+  answers are cached for `ttl_dns_cache` seconds (aiohttp ignores the record's own TTL);
   pass None to resolve on every probe. A failed lookup is never cached.
 - No aiohttp timeouts: one `asyncio.timeout(timeout)` covers queueing, DNS, connect, TLS,
   headers, redirects and body, so a probe never outlives its timeout.
-- Headers of up to 64 KiB per line are accepted (aiohttp's 8 KiB limit would call big but
-  valid CSP or cookie headers broken).
+- The body is read to its end (at most `max_body` bytes): a page that stalls or stops short
+  fails, as it would for a visitor. Expectations look at its first MiB.
+- Odd but working answers are read as browsers read them: many or long header lines, chunked
+  with a Content-Length, a body after a HEAD reply (`uptimeguard.probe.lenient`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import base64
 import logging
 import ssl
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from time import perf_counter
 from types import TracebackType
-from typing import Any
 
-from aiohttp import ClientResponse, ClientSession, ClientTimeout, DummyCookieJar, TooManyRedirects
+from aiohttp import ClientSession, TooManyRedirects
 from aiohttp.abc import AbstractResolver
 
 from uptimeguard.clock import Clock, SystemClock
-from uptimeguard.config.models import Expect
-from uptimeguard.probe.classify import describe_exception, describe_status
+from uptimeguard.config.models import BasicAuth, Expect, Site
+from uptimeguard.probe.answer import Answer, judge, not_after, read_answer, ssl_object_of
+from uptimeguard.probe.classify import describe_exception
+from uptimeguard.probe.dns import DnsProber
 from uptimeguard.probe.result import ProbeResult
-from uptimeguard.probe.tracing import BODY, CURRENT, ProbeState, TimedConnector, make_trace_config
+from uptimeguard.probe.session import DNS_TIMEOUT, BoundedResolver, make_session
+from uptimeguard.probe.tcp import probe_tcp
+from uptimeguard.probe.tracing import BODY, CURRENT, ProbeState
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1 << 20  # 1 MiB: read no more of any body
+MAX_BODY = 10 << 20  # 10 MiB: read no more of any body (the `max_body` default)
 MAX_REDIRECTS = 10
 USER_AGENT = "uptimeguard/0.1"
-MAX_HEADER = 1 << 16
-_NO_TIMEOUT = ClientTimeout()  # all None: asyncio.timeout() in probe() is the only clock
 
 
 class Prober:
-    """Probes URLs over one shared `aiohttp.ClientSession`.
+    """Probes sites over one shared `aiohttp.ClientSession` (http, https), plain TCP
+    connections (`tcp://host:port`) and DNS queries (`dns://name`).
 
     Use as `async with Prober() as prober:` or call `start()` and `close()`. `limit` caps the
     connections open at once (a probe holds one at a time); a probe that waits for a slot
     does not count the wait, and one that waits its whole timeout raises `LocalProbeError`.
     Keep the caller's own concurrency at or below `limit`. `ssl_context` replaces the system
     trust store (tests pass one trusting a local CA); certificates are always verified.
-    `resolver` replaces aiohttp's default resolver (the threaded `getaddrinfo` one unless
-    `aiodns` is installed). `clock` gives `started_at` when the caller passes none.
+
+    Names are resolved by c-ares, asking `dns_servers` (`host` or `host:port`; none: the
+    system's), each lookup bounded by `dns_timeout` seconds; `resolver` replaces that resolver
+    outright (it is then not closed here). `local_addr` binds outgoing connections. `clock`
+    gives `started_at` when the caller passes none.
     """
 
     def __init__(
@@ -70,29 +79,45 @@ class Prober:
         clock: Clock | None = None,
         max_body: int = MAX_BODY,
         max_redirects: int = MAX_REDIRECTS,
+        dns_servers: Sequence[str] = (),
+        dns_timeout: float = DNS_TIMEOUT,
+        local_addr: tuple[str, int] | None = None,
     ) -> None:
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._ssl_context = ssl_context
-        self._resolver = resolver
+        self._given_resolver = resolver
         self._ttl_dns_cache = ttl_dns_cache
         self._user_agent = user_agent
         self._clock = clock if clock is not None else SystemClock()
         self._max_body = max_body
         self._max_redirects = max_redirects
+        self._dns_servers = tuple(dns_servers)
+        self._dns_timeout = dns_timeout
+        self._local_addr = local_addr
         self._session: ClientSession | None = None
+        self._resolver: AbstractResolver | None = None
+        self._own_resolver: BoundedResolver | None = None
+        self._dns: DnsProber | None = None
         self._splits_tls = True
 
     async def start(self) -> None:
         """Open the session (idempotent)."""
         if self._session is not None:
             return
-        connector = TimedConnector(
+        resolver = self._given_resolver
+        if resolver is None:
+            resolver = self._own_resolver = BoundedResolver(self._dns_servers, self._dns_timeout)
+        self._resolver = resolver
+        self._dns = DnsProber(self._dns_servers, self._dns_timeout)
+        self._session, connector = make_session(
             limit=self._limit,
             limit_per_host=self._limit_per_host,
             ssl_context=self._ssl_context,
-            resolver=self._resolver,
+            resolver=resolver,
             ttl_dns_cache=self._ttl_dns_cache,
+            user_agent=self._user_agent,
+            local_addr=self._local_addr,
         )
         self._splits_tls = connector.splits_tls
         if not self._splits_tls:
@@ -100,21 +125,18 @@ class Prober:
                 "this aiohttp hides when TCP connects: probes report TLS time inside `connect`"
                 " and read certificate expiry only from connections still open"
             )
-        self._session = ClientSession(
-            connector=connector,
-            trace_configs=[make_trace_config()],
-            headers={"User-Agent": self._user_agent},
-            timeout=_NO_TIMEOUT,
-            cookie_jar=DummyCookieJar(),
-            max_line_size=MAX_HEADER,
-            max_field_size=MAX_HEADER,
-        )
 
     async def close(self) -> None:
-        """Close the session and every connection still open (idempotent)."""
+        """Close the session, the resolvers and every connection still open (idempotent)."""
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        own, self._own_resolver = self._own_resolver, None
+        if own is not None:
+            await own.close()
+        dns, self._dns = self._dns, None
+        if dns is not None:
+            await dns.close()
 
     async def __aenter__(self) -> Prober:
         await self.start()
@@ -128,6 +150,39 @@ class Prober:
     ) -> None:
         await self.close()
 
+    async def check(
+        self, site: Site, *, timeout: float, started_at: datetime | None = None
+    ) -> ProbeResult:
+        """Probe `site` as its checks-file entry says: HTTP, TCP or DNS by its URL's scheme."""
+        if self._session is None or self._resolver is None or self._dns is None:
+            raise RuntimeError("Prober.start() has not been awaited")
+        if started_at is None:
+            started_at = self._clock.now()
+        kind = site.kind
+        if kind == "tcp":
+            return await probe_tcp(
+                site.url,
+                self._resolver,
+                send=site.send,
+                expect=site.expect,
+                timeout=timeout,
+                started_at=started_at,
+                local_addr=self._local_addr,
+            )
+        if kind == "dns":
+            return await self._dns.probe(site, timeout=timeout, started_at=started_at)
+        return await self.probe(
+            site.url,
+            method=site.method,
+            timeout=timeout,
+            expect=site.expect,
+            started_at=started_at,
+            follow_redirects=site.follow_redirects,
+            headers=site.headers,
+            body=site.body,
+            basic_auth=site.basic_auth,
+        )
+
     async def probe(
         self,
         url: str,
@@ -136,14 +191,20 @@ class Prober:
         timeout: float,
         expect: Expect,
         started_at: datetime | None = None,
+        follow_redirects: bool = True,
+        headers: Sequence[tuple[str, str]] = (),
+        body: str | None = None,
+        basic_auth: BasicAuth | None = None,
     ) -> ProbeResult:
-        """Probe `url` once and classify the answer; see `ProbeResult` for the fields.
+        """Probe an http(s) `url` once and classify the answer; see `ProbeResult`.
 
-        Redirects are followed (at most `max_redirects`), at most `max_body` bytes of the
-        body are read and searched for `expect.body_contains`, certificates are verified, and
-        the whole probe gets `timeout` seconds. A site's misbehaviour is an outcome, never an
-        exception. Raises `LocalProbeError` when this machine could not make the probe,
-        `ValueError` for a URL that is not http(s), and `RuntimeError` before `start()`.
+        Redirects are followed (at most `max_redirects`) unless `follow_redirects` is false,
+        the body is read to its end (at most `max_body` bytes) and its first MiB judged
+        against `expect`, certificates are verified, and the whole probe gets `timeout`
+        seconds. `headers`, `body` and `basic_auth` go with the request.
+        A site's misbehaviour is an outcome, never an exception. Raises `LocalProbeError`
+        when this machine could not make the probe, `ValueError` for a URL that is not
+        http(s), and `RuntimeError` before `start()`.
         """
         session = self._session
         if session is None:
@@ -153,17 +214,20 @@ class Prober:
         st = ProbeState(perf_counter())
         token = CURRENT.set(st)
         failure: tuple[str, str] | None = None
+        request = _request_options(headers, body, basic_auth)
         try:
             async with asyncio.timeout(timeout) as deadline:
                 st.deadline = deadline
-                await self._fetch(session, url, method, expect, st)
+                await self._fetch(session, url, method, expect, st, follow_redirects, request)
             total = perf_counter() - st.t0
         except Exception as exc:
             total = perf_counter() - st.t0
             failure = describe_exception(exc, st.phase, timeout, self._max_redirects)
+            if st.phase == BODY and st.answer is not None and failure[0] in ("reset", "timeout"):
+                failure = failure[0], failure[1] + st.answer.progress()
             if isinstance(exc, TooManyRedirects) and exc.history and st.answer is None:
                 # Report the last redirect: its status, where it pointed from, how many.
-                st.answer = last = _Answer(exc.history[-1], None, url)
+                st.answer = last = Answer(exc.history[-1], None, url)
                 last.redirects = len(exc.history) - 1
                 last.final_url = str(exc.history[-1].url)
         finally:
@@ -171,8 +235,8 @@ class Prober:
             st.deadline = None
 
         # An answer may have come before a failure (a reset or timeout mid-body): keep it.
-        answer: _Answer | None = st.answer
-        outcome, error = failure if failure is not None else _judge(answer, expect, total)
+        answer: Answer | None = st.answer
+        outcome, error = failure if failure is not None else judge(answer, expect, total)
         return ProbeResult(
             url=url,
             outcome=outcome,
@@ -184,123 +248,49 @@ class Prober:
             tls=st.tls,
             first_byte=answer.first_byte if answer is not None else None,
             total=total,
-            tls_expires_at=_not_after(st.ssl_object, st.peercert),
+            tls_expires_at=not_after(st.ssl_object, st.peercert),
             final_url=answer.final_url if answer is not None else None,
             body_bytes=answer.body_bytes if answer is not None else 0,
             redirects=answer.redirects if answer is not None else 0,
         )
 
     async def _fetch(
-        self, session: ClientSession, url: str, method: str, expect: Expect, st: ProbeState
+        self,
+        session: ClientSession,
+        url: str,
+        method: str,
+        expect: Expect,
+        st: ProbeState,
+        follow_redirects: bool,
+        request: dict[str, object],
     ) -> None:
         resp = await session.request(
             method,
             url,
+            allow_redirects=follow_redirects,
             max_redirects=self._max_redirects + 1,  # aiohttp stops at the Nth, not after it
             trace_request_ctx=st,
+            **request,  # type: ignore[arg-type]
         )
         try:
-            st.answer = answer = _Answer(resp, perf_counter() - st.t0, url)
             if not self._splits_tls and resp.connection is not None:
-                st.ssl_object, st.peercert = _ssl_object_of(resp), None
-            if not expect.status_ok(resp.status):
-                return  # the status decides; the body does not matter
-            st.phase = BODY
-            needle = expect.body_contains
-            buffer = bytearray() if needle else None
-            content = resp.content
-            limit = self._max_body
-            while answer.body_bytes < limit:
-                chunk = await content.read(limit - answer.body_bytes)
-                if not chunk:
-                    break
-                answer.body_bytes += len(chunk)
-                if buffer is not None:
-                    buffer += chunk
-            if needle and buffer is not None:
-                answer.found = _contains(buffer, needle, resp.charset)
+                st.ssl_object, st.peercert = ssl_object_of(resp), None
+            await read_answer(resp, st, url, expect, self._max_body)
         finally:
             resp.close()  # with force_close this closes the connection; unread body dropped
 
 
-class _Answer:
-    """What the final response said (before classification)."""
-
-    __slots__ = (
-        "body_bytes",
-        "final_url",
-        "first_byte",
-        "found",
-        "reason",
-        "redirects",
-        "status",
-    )
-
-    def __init__(self, resp: ClientResponse, first_byte: float | None, url: str) -> None:
-        self.status = resp.status
-        self.reason = resp.reason
-        self.first_byte = first_byte
-        self.redirects = len(resp.history)
-        self.final_url = str(resp.url) if self.redirects else url
-        self.body_bytes = 0
-        self.found: bool | None = None
-
-
-def _judge(answer: _Answer | None, expect: Expect, total: float) -> tuple[str, str | None]:
-    """The outcome of a probe that got an answer: status, then content, then speed."""
-    assert answer is not None  # no failure means _fetch got a response
-    if not expect.status_ok(answer.status):
-        return describe_status(answer.status, answer.reason, expect)
-    if answer.found is False:
-        read = answer.body_bytes
-        return "content", f"body does not contain {expect.body_contains!r} (read {read} bytes)"
-    limit = expect.max_response.total_seconds() if expect.max_response is not None else None
-    if limit is not None and total > limit:
-        return "slow", f"took {total:.3f}s, over max_response {limit:g}s"
-    return "up", None
-
-
-def _contains(body: bytearray, needle: str, charset: str | None) -> bool:
-    """Whether `needle` is in the body: as UTF-8 bytes, or in the declared charset."""
-    if needle.encode() in body:
-        return True
-    if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii"):
-        try:
-            return needle in body.decode(charset, errors="replace")
-        except LookupError:  # an unknown charset name
-            return False
-    return False
-
-
-def _ssl_object_of(resp: ClientResponse) -> ssl.SSLObject | None:
-    connection = resp.connection
-    transport = connection.transport if connection is not None else None
-    return transport.get_extra_info("ssl_object") if transport is not None else None
-
-
-def _not_after(
-    ssl_object: ssl.SSLObject | None, peercert: dict[str, Any] | None = None
-) -> datetime | None:
-    """The peer certificate's notAfter, aware UTC; None without a verified certificate.
-
-    `peercert` is the certificate asyncio already decoded when the handshake completed (the
-    transport's `peercert`); decoding it again costs as much as a tenth of a TLS probe.
-    """
-    if ssl_object is None:
-        return None
-    cert = peercert
-    if cert is None:
-        try:
-            cert = ssl_object.getpeercert()
-        except (ValueError, ssl.SSLError):  # handshake not complete, or connection gone
-            return None
-    not_after = cert.get("notAfter") if cert else None
-    if not isinstance(not_after, str):
-        return None
-    return _parse_cert_time(not_after)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_cert_time(not_after: str) -> datetime:
-    """A certificate's time text as aware UTC (sites share few distinct expiry times)."""
-    return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+def _request_options(
+    headers: Sequence[tuple[str, str]], body: str | None, basic_auth: BasicAuth | None
+) -> dict[str, object]:
+    """`session.request` keyword arguments for what a site sends besides the URL."""
+    options: dict[str, object] = {}
+    sent = dict(headers)
+    if basic_auth is not None:
+        pair = f"{basic_auth.username}:{basic_auth.password}".encode()
+        sent["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    if sent:
+        options["headers"] = sent
+    if body is not None:
+        options["data"] = body.encode()
+    return options

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientSession, TCPConnector, TraceConfig
 from aiohttp.abc import AbstractResolver
 
+from uptimeguard.probe.lenient import LenientResponseHandler
+
 if TYPE_CHECKING:
     from aiohappyeyeballs import AddrInfoType
 
@@ -175,6 +177,7 @@ class TimedConnector(TCPConnector):
         ssl_context: ssl.SSLContext | None,
         resolver: AbstractResolver | None,
         ttl_dns_cache: int | None,
+        local_addr: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(
             limit=limit,
@@ -185,15 +188,18 @@ class TimedConnector(TCPConnector):
             ttl_dns_cache=ttl_dns_cache,
             force_close=True,
             socket_factory=_socket_factory,
+            local_addr=local_addr,
         )
         original = getattr(self, "_factory", None)
         self.plain_factory = original
-        #: False when this aiohttp hides the end of TCP: then `connect` includes TLS.
+        #: False when this aiohttp hides the end of TCP: then `connect` includes TLS, and
+        #: the allowances of `LenientResponseHandler` are not made.
         self.splits_tls = callable(original)
         if original is not None and self.splits_tls:
+            loop = self._loop
 
             def factory() -> Any:
-                proto = original()
+                proto = LenientResponseHandler(loop)
                 st = CURRENT.get()
                 if st is not None:
                     st.tcp_connected(proto)

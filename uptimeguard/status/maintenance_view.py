@@ -13,8 +13,8 @@ from typing import Any
 
 from uptimeguard.config.models import ChecksConfig, Customer, RecurringMaintenance
 from uptimeguard.incidents.views import iso_ms
+from uptimeguard.status.announced import in_view
 from uptimeguard.status.public import display_name
-from uptimeguard.status.windows import in_view
 from uptimeguard.status.zones import calendar_zone, local_when, weekly_words
 
 

@@ -31,11 +31,13 @@ from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 # Incidents a customer raised through the phone line or a callback request are between them
 # and the desk: never on the public page (nor anywhere else the public reads).
 INTERNAL_SOURCES = ("phone", "callback")
+# A certificate due for renewal still works: office work for us, not news for visitors.
+INTERNAL_CAUSES = ("cert_expiry",)
 
 
 def shown_publicly(incident: IncidentRow) -> bool:
     """Whether an incident may appear on its customer's public status page."""
-    return incident.source not in INTERNAL_SOURCES
+    return incident.source not in INTERNAL_SOURCES and incident.cause not in INTERNAL_CAUSES
 
 
 HISTORY_DAYS = 90

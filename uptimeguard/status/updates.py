@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 
 PUBLIC_EVENT_KINDS = ("opened", "acknowledged", "note", "resolved")
+PUBLIC_UPDATE = "public_update"  # the key of the words stored with an entry, when they are
 # Timeline kinds that are told to subscribers and webhooks (`acknowledged` is only shown).
 TOLD = frozenset({"opened", "note", "resolved"})
 # Maintenance phases, in order.
@@ -82,10 +84,24 @@ def site_name(incident: IncidentRow, names: Mapping[str, str]) -> str | None:
     return names.get(incident.site or "") if incident.site else None
 
 
+def stored(data: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """The (status, message) stored with a timeline entry when it was posted, if any."""
+    found = (data or {}).get(PUBLIC_UPDATE)
+    if isinstance(found, dict) and {"status", "message"} <= found.keys():
+        return str(found["status"]), str(found["message"])
+    return None
+
+
 def public_update(
     incident: IncidentRow, event: IncidentEventRow, names: Mapping[str, str]
 ) -> PublicUpdate | None:
-    """The update `event` makes public, or None when it is internal."""
+    """The update `event` makes public, or None when it is internal. Words stored with the
+    entry when it was posted (`data["public_update"]`) are read as they are."""
+    if event.kind not in PUBLIC_EVENT_KINDS:
+        return None
+    kept = stored(event.data)
+    if kept is not None:
+        return PublicUpdate(event.at, kept[0], kept[1], event.kind, event.id)
     site = site_name(incident, names)
     if event.kind == "opened":
         # The cause it opened with, so a later upgrade does not rewrite this update.

@@ -12,6 +12,7 @@ Bad input gets 400 naming the field; more than `LIMIT` requests from one client 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +47,18 @@ def _target(request: web.Request) -> tuple[Customer, Notify, PageInfo, datetime]
     assert isinstance(notify, Notify)
     info = PageInfo.of(context.incidents.config, customer, notify.public_url or "")
     return customer, notify, info, context.clock.now()
+
+
+def client_key(remote: str | None) -> str:
+    """What the rate limit counts by: the IPv4 address, or the IPv6 /64 (one host usually
+    holds a whole /64, so counting single IPv6 addresses would not limit it)."""
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return remote or "unknown"
+    if address.version == 6 and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
 
 
 def _wants_html(request: web.Request) -> bool:
@@ -111,7 +124,7 @@ async def subscribe(request: web.Request) -> web.Response:
     if not notify.subscribing:
         return _page(request, info, 503, "Not available", "Subscriptions are not available.")
     limiter = request.app[LIMITER]
-    client = request.remote or "unknown"
+    client = client_key(request.remote)
     if not limiter.allow(client, now):
         response = _page(
             request, info, 429, "Too many requests", "Too many requests: try again later."
