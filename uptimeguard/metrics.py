@@ -36,6 +36,7 @@ SITES_PER_CHUNK = 1_000
 PAGE_RESULTS = ("sent", "delivered", "failed", "no_answer")
 MAIL_RESULTS = ("sent", "retried", "failed", "skipped", "interrupted")
 SLA_TARGETS = ("response", "resolution")
+NPS_CATEGORIES = ("promoter", "passive", "detractor")
 
 
 class WriterCollector(Collector):
@@ -105,6 +106,12 @@ class Metrics:
             ("channel", "result"),
             registry=None,
         )
+        self.nps_responses = Counter(
+            "uptimeguard_nps_responses",
+            "NPS survey answers, by category (promoter 9-10, passive 7-8, detractor 0-6).",
+            ("customer", "category"),
+            registry=None,
+        )
         self.mail = Counter(
             "uptimeguard_mail",
             "Outbound messages (channel: email, webhook) by result: sent, retried (not taken, "
@@ -138,6 +145,7 @@ class Metrics:
             self.incidents_opened,
             self.sla_breaches,
             self.pages,
+            self.nps_responses,
             self.mail,
             self.page_ack,
             self.scheduler_lag,
@@ -198,4 +206,12 @@ class Metrics:
                     self.sla_breaches.labels(customer.id, severity.name, target)
             for cause, severity_name in plan.causes.items():
                 self.incidents_opened.labels(customer.id, severity_name, cause)
+            # Incidents from the phone line and callback requests, under the plan or a cover one.
+            for plan_id in {customer.plan, *(cover.plan for cover in customer.cover)}:
+                other = config.plans[plan_id]
+                self.incidents_opened.labels(customer.id, other.phone_severity, "phone")
+                self.incidents_opened.labels(customer.id, other.callback_severity, "callback")
+            if customer.status_page is not None and any(c.email for c in customer.contacts):
+                for category in NPS_CATEGORIES:
+                    self.nps_responses.labels(customer.id, category)
         self.sites.retain({ref.key for ref in config.site_refs()})

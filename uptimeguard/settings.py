@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     # A local address the node's probes are sent from (its vantage point); None: the system's.
     probe_source_address: str | None = None
 
+    # Callback requests from status pages: at most this many per client address an hour, and
+    # per phone number a day (per process).
+    callback_limit_per_address: int = Field(default=5, ge=1)
+    callback_limit_per_phone: int = Field(default=3, ge=1)
+    # Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client, for
+    # the public forms' rate limits; without one, the connection's address is the client.
+    trusted_proxies: str = ""
+
     @field_validator("listen")
     @classmethod
     def _listen_is_host_port(cls, value: str) -> str:
@@ -117,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def listen_address(self) -> tuple[str, int]:
         return parse_listen(self.listen)
+
+    @property
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
 
     @field_validator("probe_dns_servers")
     @classmethod

@@ -50,8 +50,9 @@ def test_bounded_label_sets_start_at_zero() -> None:
     found = exposed(metrics)
     assert sorted(
         (s["severity"], s["cause"]) for s in found["uptimeguard_incidents_opened_total"]
-    ) == [("bug_fix", "http_5xx"), ("bug_fix", "manual"), ("mission_critical", "down"),
-          ("mission_critical", "manual")]  # fmt: skip
+    ) == [("bug_fix", "callback"), ("bug_fix", "http_5xx"), ("bug_fix", "manual"),
+          ("mission_critical", "down"), ("mission_critical", "manual"),
+          ("mission_critical", "phone")]  # fmt: skip
     assert len(found["uptimeguard_sla_breaches_total"]) == 4  # 2 severities x 2 targets
     assert len(found["uptimeguard_incidents_open"]) == 2
     registry = metrics.registry

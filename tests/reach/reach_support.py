@@ -18,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from uptimeguard.config import load_config
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentService
+from uptimeguard.mail import MailService, mail_service
 from uptimeguard.metrics import Metrics
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.settings import Settings
@@ -85,6 +86,11 @@ class Harness:
     twilio: FakeTwilio
     client: TestClient
     metrics: Metrics
+    mail: MailService
+
+    async def send_mail(self) -> int:
+        """Let the mail worker send what is due (as its loop would)."""
+        return await self.mail.worker.send_due()
 
     async def post(
         self, path: str, fields: Mapping[str, str], signed: bool = True
@@ -98,6 +104,17 @@ class Harness:
 
     async def timeline(self, incident_id: int) -> list[IncidentEventRow]:
         return await self.store.events(incident_id)
+
+
+def smtp(port: int) -> dict[str, Any]:
+    """Settings that send mail to the SMTP server on loopback (the `sink` fixture)."""
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_tls": "none",
+        "mail_from": "Support desk <desk@uptimeguard.example>",
+        "smtp_timeout_seconds": 5,
+    }
 
 
 def settings_for(twilio: FakeTwilio, **extra: Any) -> Settings:
@@ -118,10 +135,11 @@ async def make_harness(
     twilio: FakeTwilio,
     config: ChecksConfig,
     settings: Settings,
-    mail: Any = None,
 ) -> AsyncIterator[Harness]:
     metrics = Metrics(process=False)
+    metrics.use_config(config)
     incidents = IncidentService(store, config)
+    mail = mail_service(settings, store, clock, lambda customer, url: None)
     async with paging_service(settings, store, incidents, metrics, clock) as paging:
         app = web.Application(middlewares=[error_middleware])
         context = WebContext(
@@ -133,12 +151,13 @@ async def make_harness(
             clock=clock,
             ready=None,  # type: ignore[arg-type]
             paging=paging,
+            mail=mail,
         )
-        if mail is not None:
-            context.mail = mail
         app[CONTEXT] = context
         reach_routes.add_routes(app, context)
         twilio_routes.add_routes(app)
         status_routes.add_routes(app, context)
+        reach_routes.add_public_routes(app, context)
         async with TestClient(TestServer(app)) as client:
-            yield Harness(store, incidents, paging, clock, twilio, client, metrics)
+            yield Harness(store, incidents, paging, clock, twilio, client, metrics, mail)
+        await mail.worker.close()

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import uk_calendar
 
 from uptimeguard.config.models import Calendar, Plan, Severity, Target
 from uptimeguard.sla import SlaEngine, calendar_from_config, compute_deadlines
@@ -15,6 +14,12 @@ from uptimeguard.sla.clock import ALWAYS_OPEN
 from uptimeguard.sla.coverage import WorkedHours, coverage_clock, periods_at
 
 LONDON = ZoneInfo("Europe/London")
+
+
+def uk_calendar() -> Calendar:
+    """uk-office: Mon-Fri 08:00-18:00 Europe/London, England and Wales bank holidays."""
+    hours = dict.fromkeys(range(5), ((time(8), time(18)),))
+    return Calendar("uk-office", "Europe/London", hours, "england-and-wales")
 
 
 def london(text: str) -> datetime:

@@ -198,7 +198,9 @@ async def test_report_for_a_month_with_an_outage_a_breach_and_maintenance(store:
         "incident",
         "target",
         "target",
+        "nps",
     ]
+    assert rows[6]["responses"] == "0" and rows[6]["nps"] == ""  # no survey answered
     assert rows[0]["uptime_percent"] == "96.197" and rows[0]["down_seconds"] == "97200"
     assert rows[2]["response_result"] == "breached" and rows[2]["response_target"] == "2h business"
     assert rows[5]["target"] == "resolution" and rows[5]["met_percent"] == "50.0"

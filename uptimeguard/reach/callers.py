@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from uptimeguard.config.cover import plan_in_force
 from uptimeguard.config.models import CALENDAR_24X7, ChecksConfig, Contact, Customer
 from uptimeguard.sla import SlaEngine
-from uptimeguard.status.public import shown_publicly
+from uptimeguard.status.updates import shown_publicly
 from uptimeguard.storage.models import IncidentRow
 
 _SAID = {

@@ -19,12 +19,12 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentService
+from uptimeguard.mail.outbox import MailOutbox
 from uptimeguard.reach import callers, phone_twiml
 from uptimeguard.reach.callers import Caller
 from uptimeguard.reach.models import PhoneMessageRow
@@ -41,20 +41,6 @@ _RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}", re.ASCII)
 _DIGITS = re.compile(r"[0-9]{8,15}", re.ASCII)
 
 
-class Mailer(Protocol):
-    """What the channels need of the mail outbox (`uptimeguard.mail.MailOutbox`)."""
-
-    async def enqueue(
-        self,
-        to: str,
-        subject: str,
-        text: str,
-        html: str | None = None,
-        headers: dict[str, str] | None = None,
-        dedupe_key: str = "",
-    ) -> bool: ...
-
-
 class PhoneLine:
     def __init__(
         self,
@@ -62,7 +48,7 @@ class PhoneLine:
         incidents: IncidentService,
         clock: Clock,
         public_url: str | None,
-        mailer: Mailer | None,
+        mailer: MailOutbox | None,
     ) -> None:
         self._store = store
         self._reach = ReachStore(store)

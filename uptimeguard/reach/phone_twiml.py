@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from uptimeguard.paging.twilio.twiml import say_and_hang_up
 from uptimeguard.reach.callers import NOTHING_HEARD
+
+__all__ = ["answerphone", "hang_up", "put_through", "say_and_hang_up"]
 
 DIAL_SECONDS = 30
 MAX_MESSAGE_SECONDS = 120
@@ -44,13 +47,6 @@ def answerphone(script: str, recording_url: str) -> str:
     )
     # Reached only when nothing was recorded (Twilio then skips the action).
     response.say(NOTHING_HEARD)
-    response.hangup()
-    return str(response)
-
-
-def say_and_hang_up(text: str) -> str:
-    response = VoiceResponse()
-    response.say(text)
     response.hangup()
     return str(response)
 

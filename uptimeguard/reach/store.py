@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from uptimeguard.reach.models import PhoneMessageRow
+from uptimeguard.reach.models import NpsSurveyRow, PhoneMessageRow
 from uptimeguard.storage.repository import Store
 
 
@@ -59,4 +59,24 @@ class ReachStore:
     async def messages(self) -> list[PhoneMessageRow]:
         async with self.sessions() as session:
             query = select(PhoneMessageRow).order_by(PhoneMessageRow.id)
+            return list((await session.scalars(query)).all())
+
+    # -- NPS ----------------------------------------------------------------------------------
+
+    async def scores_answered(self, customer: str, since: datetime, until: datetime) -> list[int]:
+        """The scores of a customer's surveys answered in [since, until)."""
+        query = select(NpsSurveyRow.score).where(
+            NpsSurveyRow.customer == customer,
+            NpsSurveyRow.answered_at >= since,
+            NpsSurveyRow.answered_at < until,
+            NpsSurveyRow.score.is_not(None),
+        )
+        async with self.sessions() as session:
+            return [int(s) for s in (await session.scalars(query)).all() if s is not None]
+
+    async def surveys(self, customer: str | None = None) -> list[NpsSurveyRow]:
+        query = select(NpsSurveyRow).order_by(NpsSurveyRow.id)
+        if customer is not None:
+            query = query.where(NpsSurveyRow.customer == customer)
+        async with self.sessions() as session:
             return list((await session.scalars(query)).all())

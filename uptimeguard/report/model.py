@@ -15,10 +15,12 @@ breached; one still open before it is pending and counts in neither share.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from uptimeguard.config.models import ChecksConfig, Plan
+from uptimeguard.reach.nps import NpsFigure, figure
+from uptimeguard.reach.store import ReachStore
 from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
 from uptimeguard.status.public import display_name, percent
@@ -97,6 +99,8 @@ class Report:
     incidents: tuple[IncidentLine, ...]
     response: Share
     resolution: Share
+    # NPS from the surveys answered in the month (all zero when none were).
+    nps: NpsFigure = field(default_factory=lambda: figure(()))
 
 
 def parse_month(text: str) -> tuple[datetime, datetime]:
@@ -229,4 +233,5 @@ async def build_report(
         incidents=tuple(incidents),
         response=_share([i.response for i in incidents]),
         resolution=_share([i.resolution for i in incidents]),
+        nps=figure(await ReachStore(store).scores_answered(customer.id, start, end)),
     )

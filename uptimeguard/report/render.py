@@ -81,7 +81,31 @@ def report_dict(report: Report) -> dict[str, Any]:
             "response": _share_dict(report.response),
             "resolution": _share_dict(report.resolution),
         },
+        "nps": _nps_dict(report),
     }
+
+
+def _nps_dict(report: Report) -> dict[str, Any]:
+    """The month's NPS: promoters (9-10) minus detractors (0-6), per cent of answers."""
+    n = report.nps
+    return {
+        "score": n.score,
+        "responses": n.responses,
+        "promoters": n.promoters,
+        "passives": n.passives,
+        "detractors": n.detractors,
+    }
+
+
+def _nps_text(report: Report) -> str:
+    n = report.nps
+    if not n.responses:
+        return "no survey answered in the month"
+    answers = "answer" if n.responses == 1 else "answers"
+    return (
+        f"{n.score:+g} from {n.responses} {answers}: {n.promoters} promoters (9-10), "
+        f"{n.passives} passives (7-8), {n.detractors} detractors (0-6)"
+    )
 
 
 def to_json(report: Report) -> str:
@@ -94,7 +118,7 @@ CSV_COLUMNS = (
     "opened_at", "resolved_at", "response_target", "response_due", "response_took_seconds",
     "response_result", "resolution_target", "resolution_due", "resolution_took_seconds",
     "resolution_result", "target", "met", "breached", "pending", "met_percent", "plan",
-    "cover",
+    "cover", "nps", "responses", "promoters", "passives", "detractors",
 )  # fmt: skip
 
 
@@ -146,6 +170,10 @@ def to_csv(report: Report) -> str:
                 "met_percent": share["percent"],
             }
         )
+    nps = data["nps"]
+    writer.writerow(
+        {"record": "nps", **{k: nps[k] for k in nps if k != "score"}, "nps": nps["score"]}
+    )
     return out.getvalue()
 
 
@@ -221,6 +249,8 @@ def to_text(report: Report) -> str:
         "Targets met",
         f"  response:   {_share_text(report.response)}",
         f"  resolution: {_share_text(report.resolution)}",
+        "",
+        f"NPS: {_nps_text(report)}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -234,7 +264,9 @@ def _target_text(line: TargetLine) -> str:
 
 def to_html(report: Report) -> str:
     template = environment().get_template("report.html")
-    return template.render(report=report, data=report_dict(report), took=_took)
+    return template.render(
+        report=report, data=report_dict(report), took=_took, nps_text=_nps_text(report)
+    )
 
 
 def render(report: Report, fmt: str) -> str:

@@ -25,20 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 from uptimeguard.config.models import Customer, Site
 from uptimeguard.incidents.views import iso_ms
 from uptimeguard.status.rollups import DAY, uptime_of, utc_day
-from uptimeguard.status.updates import incident_title, public_updates
+from uptimeguard.status.updates import incident_title, public_updates, shown_publicly
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
-
-# Incidents a customer raised through the phone line or a callback request are between them
-# and the desk: never on the public page (nor anywhere else the public reads).
-INTERNAL_SOURCES = ("phone", "callback")
-# A certificate due for renewal still works: office work for us, not news for visitors.
-INTERNAL_CAUSES = ("cert_expiry",)
-
-
-def shown_publicly(incident: IncidentRow) -> bool:
-    """Whether an incident may appear on its customer's public status page."""
-    return incident.source not in INTERNAL_SOURCES and incident.cause not in INTERNAL_CAUSES
-
 
 HISTORY_DAYS = 90
 RECENT = timedelta(days=14)

@@ -27,6 +27,18 @@ from typing import Any
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 
 PUBLIC_EVENT_KINDS = ("opened", "acknowledged", "note", "resolved")
+# Incidents a customer raised through the phone line or a callback request are between them
+# and the desk: no public update at all (page, feed, subscribers, webhooks).
+INTERNAL_SOURCES = ("phone", "callback")
+# A certificate due for renewal still works: office work for us, not news for visitors.
+INTERNAL_CAUSES = ("cert_expiry",)
+
+
+def shown_publicly(incident: IncidentRow) -> bool:
+    """Whether an incident may be told to the public at all."""
+    return incident.source not in INTERNAL_SOURCES and incident.cause not in INTERNAL_CAUSES
+
+
 PUBLIC_UPDATE = "public_update"  # the key of the words stored with an entry, when they are
 # Timeline kinds that are told to subscribers and webhooks (`acknowledged` is only shown).
 TOLD = frozenset({"opened", "note", "resolved"})
@@ -97,7 +109,7 @@ def public_update(
 ) -> PublicUpdate | None:
     """The update `event` makes public, or None when it is internal. Words stored with the
     entry when it was posted (`data["public_update"]`) are read as they are."""
-    if event.kind not in PUBLIC_EVENT_KINDS:
+    if event.kind not in PUBLIC_EVENT_KINDS or not shown_publicly(incident):
         return None
     kept = stored(event.data)
     if kept is not None:

@@ -65,4 +65,5 @@ def build_app(context: WebContext) -> web.Application:
     status_routes.add_routes(app, context)
     feed_routes.add_routes(app)
     subscribe_routes.add_routes(app)
+    reach_routes.add_public_routes(app, context)
     return app

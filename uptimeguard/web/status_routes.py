@@ -22,6 +22,8 @@ from uptimeguard.web.context import WebContext
 
 PAGES = web.AppKey("status_pages", StatusPages)
 _HEADERS = web.AppKey("status_headers", dict[str, str])
+# The same security headers, for the other public pages under /status/ (`reach_routes`).
+HEADERS = _HEADERS
 SLUG = "{slug:[a-z0-9][a-z0-9_-]*}"
 
 
@@ -29,7 +31,8 @@ SLUG = "{slug:[a-z0-9][a-z0-9_-]*}"
 def security_headers() -> dict[str, str]:
     digest = base64.b64encode(hashlib.sha256(stylesheet().encode()).digest()).decode()
     return {
-        # The page needs nothing but its own inline stylesheet: no scripts, no fetches.
+        # The page needs nothing but its own inline stylesheet: no scripts, no fetches; its
+        # forms (call me back, NPS comments) post to this server only.
         "Content-Security-Policy": (
             f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'"
