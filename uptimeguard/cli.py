@@ -176,6 +176,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_example_config(args: argparse.Namespace) -> int:
+    from importlib.resources import files
+
+    sys.stdout.write(files("uptimeguard").joinpath("examples/checks.yaml").read_text("utf-8"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="uptimeguard", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -203,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     with_config(add("validate", cmd_validate, "check the checks file"))
+    add(
+        "example-config",
+        cmd_example_config,
+        "print the example checks file (start one with: uptimeguard example-config > checks.yaml)",
+    )
 
     probe = add("probe", cmd_probe, "probe one URL now and print what was found")
     probe.add_argument("url")

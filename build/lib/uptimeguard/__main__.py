@@ -1,0 +1,5 @@
+import sys
+
+from uptimeguard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,290 @@
+"""Builds every component of the daemon and joins them to one AsyncExitStack.
+
+Start and stop are symmetric: each resource is entered on the stack as it is built, and the
+stack unwinds in reverse on SIGTERM/SIGINT, finishing in-flight probes and flushing queued
+results before the database goes away. SIGHUP reloads the checks file; an invalid file is
+refused with its errors logged, and the old configuration is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from uptimeguard.clock import Clock, SystemClock
+from uptimeguard.cluster.node import ClusterNode, Identity, NodeStartError
+from uptimeguard.cluster.runtime import Cluster
+from uptimeguard.config import ConfigError, load_config
+from uptimeguard.config.models import ChecksConfig
+from uptimeguard.housekeeping import Housekeeping
+from uptimeguard.incidents.service import IncidentService
+from uptimeguard.mail import MailService, mail_service
+from uptimeguard.metrics import Metrics
+from uptimeguard.monitor.service import Monitor
+from uptimeguard.notify import notify_service
+from uptimeguard.paging import PagingService, paging_service
+from uptimeguard.probe import Prober
+from uptimeguard.settings import Settings
+from uptimeguard.storage.database import make_engine, ping, upgrade_schema
+from uptimeguard.storage.repository import Store
+from uptimeguard.storage.writer import ResultWriter
+from uptimeguard.web.context import WebContext
+from uptimeguard.web.server import build_app
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start (a database it cannot reach, an address it cannot bind)."""
+
+
+@dataclass
+class Daemon:
+    """The running parts, for tests and the signal handlers."""
+
+    settings: Settings
+    config: ChecksConfig
+    store: Store
+    incidents: IncidentService
+    monitor: Monitor
+    writer: ResultWriter
+    housekeeping: Housekeeping
+    metrics: Metrics
+    port: int
+    paging: PagingService | None = None
+    mail: MailService | None = None
+    cluster: Cluster | None = None
+
+    def reload(self) -> bool:
+        """Reload the checks file; keep the old one when the new one is invalid."""
+        try:
+            config = load_config(self.settings.config)
+        except ConfigError as error:
+            log.error(
+                "reload refused, keeping the running configuration: %s",
+                "; ".join(str(p) for p in error.problems),
+            )
+            return False
+        self.config = config
+        self.incidents.use_config(config)
+        self.monitor.reload(config)
+        if self.cluster is not None:
+            self.cluster.reloaded()
+        self.housekeeping.sync_config()
+        log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
+        return True
+
+
+def _check_source_address(address: str) -> None:
+    """Refuse to start when probes cannot be sent from `address` (not one of this machine's)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe_socket:
+            probe_socket.bind((address, 0))
+    except OSError as error:
+        raise StartupError(
+            f"cannot send probes from {address} (UPTIMEGUARD_PROBE_SOURCE_ADDRESS): "
+            f"{error.strerror}"
+        ) from None
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@contextlib.asynccontextmanager
+async def running_daemon(
+    settings: Settings,
+    config: ChecksConfig,
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+) -> AsyncIterator[Daemon]:
+    """Everything started; leaving the block stops everything cleanly."""
+    clock = clock or SystemClock()
+    metrics = metrics or Metrics()
+    async with contextlib.AsyncExitStack() as stack:
+        # Bind first, so a taken address fails the start before anything else runs.
+        host, port = settings.listen_address
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            listener = socket.create_server((host, port), family=family)
+        except OSError as error:
+            raise StartupError(f"cannot listen on {settings.listen}: {error.strerror}") from error
+        stack.callback(listener.close)
+        engine = make_engine(settings.database_url, settings.sqlite_busy_timeout_seconds)
+        stack.push_async_callback(engine.dispose)
+        try:
+            await upgrade_schema(engine)
+        except (OSError, SQLAlchemyError) as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise StartupError(f"database unavailable: {reason}") from error
+        store = Store(engine)
+        # Join the cluster (or, on SQLite, take the file) before doing any work: a second
+        # daemon under the same name, or on the same SQLite file, stops here.
+        identity = Identity(
+            settings.node, settings.location, timedelta(seconds=settings.node_timeout_seconds)
+        )
+        node = ClusterNode(identity, engine)
+        try:
+            await node.start()
+        except NodeStartError as error:
+            raise StartupError(str(error)) from None
+        except (OSError, SQLAlchemyError) as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise StartupError(f"database unavailable: {reason}") from error
+        stack.push_async_callback(node.stop)
+
+        writer = ResultWriter(
+            store,
+            batch_size=settings.write_batch_size,
+            interval=settings.write_interval_seconds,
+            limit=settings.write_buffer_limit,
+        )
+        stack.push_async_callback(writer.close)
+        metrics.watch_writer(lambda: writer.dropped, lambda: writer.pending)
+        writer_task = asyncio.create_task(writer.run(), name="result-writer")
+        stack.push_async_callback(_cancel, writer_task)
+
+        source = settings.probe_source_address
+        if source:
+            _check_source_address(source)
+        prober = Prober(
+            limit=settings.max_concurrent_probes,
+            local_addr=(source, 0) if source else None,
+            **settings.prober_options(),
+        )
+        await stack.enter_async_context(prober)
+
+        incidents = IncidentService(store, config)
+        housekeeping = Housekeeping(
+            store,
+            incidents,
+            metrics,
+            clock,
+            timedelta(days=settings.retention_days),
+            rollup_every=timedelta(seconds=settings.rollup_interval_seconds),
+        )
+        housekeeping.rollup_grace = timedelta(seconds=settings.rollup_grace_seconds)
+        incidents.subscribe(housekeeping.on_incident)
+        paging = await stack.enter_async_context(
+            paging_service(settings, store, incidents, metrics, clock, node=node.name)
+        )
+
+        def webhook_secret(customer_id: str, url: str) -> str | None:
+            """The secret of a webhook the running checks file configures, else None."""
+            try:
+                page = incidents.config.customer(customer_id).status_page
+            except KeyError:
+                return None
+            hooks = page.webhooks if page is not None else ()
+            return next((hook.secret for hook in hooks if hook.url == url), None)
+
+        mail = mail_service(settings, store, clock, webhook_secret, metrics)
+        notify = notify_service(settings, store, lambda: incidents.config, mail)
+        housekeeping.maintenance_notices = notify.maintenance.run
+
+        monitor = Monitor(
+            config,
+            prober,
+            incidents,
+            writer,
+            store,
+            metrics,
+            clock,
+            concurrency=settings.max_concurrent_probes,
+            location=settings.location,
+            sharded=node.multi,
+        )
+        await monitor.start()
+        cluster = Cluster(node, monitor, housekeeping, paging, incidents, metrics, store)
+        await cluster.start()
+        stack.push_async_callback(cluster.stop)
+        monitor_task = asyncio.create_task(monitor.run(), name="monitor")
+        stack.push_async_callback(_cancel, monitor_task)
+        # On the way out, just before the monitor stops: from then on this node starts no
+        # probes, and the nodes taking its sites over know from when they went unprobed.
+        stack.push_async_callback(node.release)
+        # On the way out the page being sent finishes (and is recorded) before the stop.
+        await stack.enter_async_context(paging.running())
+
+        # As with pages: the message being sent finishes (and is recorded) before the stop.
+        await stack.enter_async_context(mail.worker.running())
+
+        async def ready() -> bool:
+            # Ready means results are being stored: the database answers a query and the
+            # last write of results went through. A locked SQLite file still answers reads
+            # (WAL), so the ping alone would not see it.
+            return monitor.running and writer.healthy and await ping(engine)
+
+        context = WebContext(
+            settings=settings,
+            store=store,
+            incidents=incidents,
+            monitor=monitor,
+            metrics=metrics,
+            clock=clock,
+            ready=ready,
+            paging=paging,
+            mail=mail,
+            notify=notify,
+        )
+        runner = web.AppRunner(build_app(context), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.SockSite(runner, listener).start()
+        bound_port = listener.getsockname()[1]
+        log.info(
+            "uptimeguard on http://%s:%d: %d sites (%d probed by node %s in %s), database %s",
+            host,
+            bound_port,
+            len(monitor.sites),
+            len(monitor.scheduler),
+            node.name,
+            node.location,
+            engine.url.render_as_string(hide_password=True),
+        )
+        yield Daemon(
+            settings=settings,
+            config=config,
+            store=store,
+            incidents=incidents,
+            monitor=monitor,
+            writer=writer,
+            housekeeping=housekeeping,
+            metrics=metrics,
+            port=bound_port,
+            paging=paging,
+            mail=mail,
+            cluster=cluster,
+        )
+
+
+async def serve(settings: Settings, config: ChecksConfig) -> None:
+    """`uptimeguard run`: run until SIGTERM or SIGINT; SIGHUP reloads the checks file."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    async with running_daemon(settings, config) as daemon:
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+        # What start-up built (the checks file, every site's state, the libraries) lives as
+        # long as the process: leave it out of the garbage collector's full passes, which
+        # otherwise walk it all again and again while probes come and go.
+        gc.collect()
+        gc.freeze()
+        await stop.wait()
+        log.info("stopping: finishing in-flight probes and writing queued results")
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)

@@ -1,0 +1,1 @@
+"""Incidents: the lifecycle, its timeline, and their JSON shape."""

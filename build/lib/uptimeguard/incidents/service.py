@@ -1,0 +1,446 @@
+"""The incident lifecycle: the only writer of incidents.
+
+The monitor reports confirmed failures and recoveries; people (API, CLI) acknowledge, resolve,
+annotate and open incidents by hand. Each change is one transaction that updates the incident
+and appends to its timeline, then the change is announced to listeners (paging, metrics).
+Deadlines come from the SLA engine; breaches are recorded here when the clock says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from uptimeguard.config.cover import plan_in_force
+from uptimeguard.config.models import ChecksConfig, Cover, Plan
+from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
+from uptimeguard.incidents.cert_expiry import cert_severity
+from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.sla import SlaEngine
+from uptimeguard.sla.deadlines import Deadlines
+from uptimeguard.storage.models import IncidentRow
+from uptimeguard.storage.repository import NewEvent, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChange:
+    """Announced after a change is stored. `kind`: opened, upgraded, acknowledged, resolved,
+    noted, breached."""
+
+    kind: str
+    incident: IncidentRow
+    at: datetime
+    data: dict[str, Any] | None = None
+
+
+Listener = Callable[[IncidentChange], Awaitable[None]]
+
+
+class IncidentService:
+    def __init__(self, store: Store, config: ChecksConfig) -> None:
+        self._store = store
+        self._listeners: list[Listener] = []
+        self._site_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.use_config(config)
+
+    def use_config(self, config: ChecksConfig) -> None:
+        """Switch to a reloaded checks file (open incidents keep their deadlines)."""
+        self.config = config
+        self.sla = SlaEngine(plans=config.plans, calendars=config.calendars)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def _announce(self, change: IncidentChange) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(change)
+            except Exception:
+                log.exception(
+                    "listener failed on %s of incident %s", change.kind, change.incident.id
+                )
+
+    def _lock(self, customer: str, site: str) -> asyncio.Lock:
+        return self._site_locks.setdefault((customer, site), asyncio.Lock())
+
+    def _plan(self, customer: str, at: datetime) -> tuple[Plan, Cover | None]:
+        """The plan an incident opened at `at` works under: the customer's own, or the plan
+        of the ad-hoc cover period `at` falls in."""
+        try:
+            return plan_in_force(self.config, customer, at)
+        except KeyError:
+            raise NotFound(f"unknown customer {customer!r}") from None
+
+    def plan_of(self, incident: IncidentRow) -> Plan:
+        """The plan an incident works under (the one it opened under, while it exists)."""
+        plan = self.config.plans.get(incident.plan)
+        return plan if plan is not None else self._plan(incident.customer, incident.opened_at)[0]
+
+    # -- from the monitor --------------------------------------------------------------------
+
+    async def site_failing(
+        self,
+        customer: str,
+        site: str,
+        cause: str,
+        now: datetime,
+        detail: str = "",
+        also: Sequence[NewEvent] = (),
+    ) -> IncidentRow | None:
+        """A confirmed failure: open an incident, or upgrade the open one if `cause` is worse.
+        `also`: timeline entries written with the opening or the upgrade, in its transaction
+        (which locations saw what), and not otherwise.
+
+        Returns the incident, or None when the plan opens nothing for this cause. An open
+        incident keeps the plan it opened under (a cover period beginning meanwhile changes
+        nothing for it).
+        """
+        return await self._failing(
+            customer, site, cause, now, detail, lambda p: p.causes.get(cause), also
+        )
+
+    async def site_cert_expiring(
+        self, customer: str, site: str, level: int, now: datetime, detail: str
+    ) -> IncidentRow | None:
+        """A site's certificate passed its `level`th warning threshold: open a `cert_expiry`
+        incident, or upgrade the open one to that level's severity (see `cert_expiry`).
+
+        Returns the incident, or None when the plan opens nothing for certificates.
+        """
+
+        def severity_in(plan: Plan) -> str | None:
+            return cert_severity(plan, level)
+
+        return await self._failing(customer, site, CERT_EXPIRY, now, detail, severity_in)
+
+    async def site_cert_renewed(
+        self, customer: str, site: str, now: datetime
+    ) -> IncidentRow | None:
+        """The certificate is no longer near expiry: resolve an open `cert_expiry` incident."""
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None or current.source != "monitor" or current.cause != CERT_EXPIRY:
+                return None
+            return await self._resolve(current, "monitor", now, "certificate renewed")
+
+    async def _failing(
+        self,
+        customer: str,
+        site: str,
+        cause: str,
+        now: datetime,
+        detail: str,
+        severity_in: Callable[[Plan], str | None],
+        also: Sequence[NewEvent] = (),
+    ) -> IncidentRow | None:
+        """Open an incident for `cause`, or upgrade the open one; `severity_in` names the
+        severity `cause` means under a plan (None: that plan opens nothing for it)."""
+        plan, cover = self._plan(customer, now)
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None:
+                severity = severity_in(plan)
+                if severity is None:
+                    return None
+                summary = f"{site} {cause.replace('_', ' ')}" + (f": {detail}" if detail else "")
+                return await self._open(
+                    plan,
+                    customer,
+                    site,
+                    severity,
+                    cause,
+                    summary,
+                    now,
+                    source="monitor",
+                    by="monitor",
+                    cover=cover,
+                    also=also,
+                )
+            plan = self.plan_of(current)
+            severity = severity_in(plan)
+            if severity is None:
+                return None
+            if plan.rank(severity) < plan.rank(current.severity):
+                return await self._upgrade(plan, current, severity, cause, now, detail, also)
+            return current
+
+    async def site_recovered(self, customer: str, site: str, now: datetime) -> IncidentRow | None:
+        async with self._lock(customer, site):
+            current = await self._store.open_incident_for_site(customer, site)
+            if current is None or current.source != "monitor":
+                return None
+            return await self._resolve(current, "monitor", now, "site recovered")
+
+    # -- from people -------------------------------------------------------------------------
+
+    async def open_manual(
+        self,
+        customer: str,
+        site: str | None,
+        severity: str,
+        summary: str,
+        now: datetime,
+        by: str = "api",
+    ) -> IncidentRow:
+        plan, cover = self._plan(customer, now)
+        try:
+            plan.severity(severity)
+        except KeyError:
+            names = ", ".join(s.name for s in plan.severities)
+            raise IncidentError(
+                f"unknown severity {severity!r} for plan {plan.id}; expected one of: {names}"
+            ) from None
+        if site is not None and site not in {s.id for s in self.config.customer(customer).sites}:
+            raise IncidentError(f"unknown site {site!r} for customer {customer!r}")
+        if site is None:
+            return await self._open(
+                plan, customer, None, severity, "manual", summary, now, "manual", by, cover
+            )
+        async with self._lock(customer, site):
+            if await self._store.open_incident_for_site(customer, site) is not None:
+                raise IncidentError(f"site {customer}/{site} already has an open incident")
+            return await self._open(
+                plan, customer, site, severity, "manual", summary, now, "manual", by, cover
+            )
+
+    async def open_from_channel(
+        self,
+        customer: str,
+        channel: str,
+        summary: str,
+        now: datetime,
+        by: str,
+        data: dict[str, Any] | None = None,
+    ) -> IncidentRow:
+        """An incident a customer raised through a channel, `phone` (a message on the phone
+        line) or `callback` (a callback request): no site, the plan's `phone` or `callback`
+        severity, and the channel as its source and cause."""
+        plan, cover = self._plan(customer, now)
+        severity = plan.phone_severity if channel == "phone" else plan.callback_severity
+        return await self._open(
+            plan, customer, None, severity, channel, summary, now, channel, by, cover, data
+        )
+
+    async def acknowledge(
+        self, incident_id: int, by: str, now: datetime, note: str | None = None
+    ) -> IncidentRow:
+        incident = await self._get(incident_id)
+        if incident.resolved_at is not None:
+            raise IncidentError(f"incident {incident_id} is already resolved")
+        if incident.acknowledged_at is not None:
+            return incident
+        await self._record_breaches(incident, now)
+        events = [NewEvent("acknowledged", now, note or f"acknowledged by {by}", by)]
+        updated = await self._store.update_incident(
+            incident_id,
+            {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by": by},
+            events,
+            only_if={"acknowledged_at": None, "resolved_at": None},
+        )
+        if updated is None:  # somebody else got there first
+            return await self._get(incident_id)
+        await self._announce(IncidentChange("acknowledged", updated, now))
+        return updated
+
+    async def resolve(
+        self, incident_id: int, by: str, now: datetime, note: str | None = None
+    ) -> IncidentRow:
+        incident = await self._get(incident_id)
+        if incident.resolved_at is not None:
+            return incident
+        return await self._resolve(incident, by, now, note or f"resolved by {by}")
+
+    async def add_note(
+        self, incident_id: int, by: str, note: str, now: datetime, public: bool = False
+    ) -> IncidentRow:
+        """Append a note; a `public` one is also an update on the customer's status page."""
+        incident = await self._get(incident_id)
+        data = {"public": True} if public else None
+        await self._store.add_event(incident_id, NewEvent("note", now, note, by, data))
+        await self._announce(IncidentChange("noted", incident, now, {"note": note}))
+        return incident
+
+    async def record_event(self, incident_id: int, event: NewEvent) -> None:
+        """Append a timeline entry written by another component (a page, a delivery status)."""
+        await self._store.add_event(incident_id, event)
+
+    # -- the SLA clock -----------------------------------------------------------------------
+
+    async def check_breaches(self, now: datetime) -> list[IncidentChange]:
+        """Record every deadline passed by `now` that is not yet recorded; each once."""
+        changes: list[IncidentChange] = []
+        for incident in await self._store.incidents(unresolved=True, limit=100_000):
+            changes.extend(await self._record_breaches(incident, now))
+        return changes
+
+    async def _record_breaches(self, incident: IncidentRow, now: datetime) -> list[IncidentChange]:
+        recorded = [
+            target
+            for target in ("response", "resolution")
+            if getattr(incident, f"{target}_breached_at") is not None
+        ]
+        found = self.sla.breaches(
+            _deadlines_of(incident), incident.acknowledged_at, incident.resolved_at, now, recorded
+        )
+        changes = []
+        for breach in found:
+            column = f"{breach.target}_breached_at"
+            updated = await self._store.update_incident(
+                incident.id,
+                {column: breach.at},
+                [
+                    NewEvent(
+                        "breach",
+                        breach.at,
+                        f"{breach.target} target missed (due {breach.at.isoformat()})",
+                        data={"target": breach.target},
+                    )
+                ],
+                only_if={column: None},
+            )
+            if updated is None:  # recorded by another writer meanwhile
+                continue
+            change = IncidentChange("breached", updated, now, {"target": breach.target})
+            await self._announce(change)
+            changes.append(change)
+        return changes
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _get(self, incident_id: int) -> IncidentRow:
+        incident = await self._store.incident(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        return incident
+
+    async def _open(
+        self,
+        plan: Plan,
+        customer: str,
+        site: str | None,
+        severity: str,
+        cause: str,
+        summary: str,
+        now: datetime,
+        source: str,
+        by: str,
+        cover: Cover | None = None,
+        data: dict[str, Any] | None = None,
+        also: Sequence[NewEvent] = (),
+    ) -> IncidentRow:
+        deadlines = self.sla.deadlines(plan.id, severity, now)
+        fields = {
+            "customer": customer,
+            "site": site,
+            "plan": plan.id,
+            "severity": severity,
+            "cause": cause,
+            "status": "open",
+            "source": source,
+            "summary": summary,
+            "opened_at": now,
+            "held_over": deadlines.held_over,
+            "clock_starts_at": deadlines.clock_starts,
+            "response_due": deadlines.response_due,
+            "resolution_due": deadlines.resolution_due,
+            "cover": cover.label if cover is not None else None,
+        }
+        message = f"opened as {severity} ({cause})"
+        if cover is not None:
+            message += f" under plan {plan.id}: ad-hoc cover {cover.label}"
+        if deadlines.held_over:
+            message += (
+                f"; held over: not worked now, clock starts {deadlines.clock_starts.isoformat()}"
+            )
+        details = {"severity": severity, "cause": cause, "summary": summary, **(data or {})}
+        event = NewEvent("opened", now, message, by, details)
+        try:
+            incident = await self._store.create_incident(fields, event, also)
+        except IntegrityError:  # another writer opened one for this site a moment ago
+            existing = await self._store.open_incident_for_site(customer, site or "")
+            if existing is None:
+                raise
+            return existing
+        log.info("incident %s opened: %s/%s %s (%s)", incident.id, customer, site, severity, cause)
+        await self._announce(IncidentChange("opened", incident, now))
+        return incident
+
+    async def _upgrade(
+        self,
+        plan: Plan,
+        incident: IncidentRow,
+        severity: str,
+        cause: str,
+        now: datetime,
+        detail: str,
+        also: Sequence[NewEvent] = (),
+    ) -> IncidentRow:
+        new = self.sla.upgrade(plan.id, _deadlines_of(incident), severity, now)
+        changes: dict[str, Any] = {
+            "severity": severity,
+            "cause": cause,
+            "response_due": new.response_due,
+            "resolution_due": new.resolution_due,
+            "held_over": new.held_over,
+            "clock_starts_at": new.clock_starts,
+        }
+        message = f"upgraded from {incident.severity} to {severity} ({cause})"
+        if detail:
+            message += f": {detail}"
+        event = NewEvent(
+            "upgraded",
+            now,
+            message,
+            "monitor",
+            {"from": incident.severity, "to": severity, "cause": cause},
+        )
+        # Conditional: another node may upgrade the same incident at the same moment; one
+        # upgrade is recorded, announced and paged.
+        updated = await self._store.update_incident(
+            incident.id,
+            changes,
+            [event, *also],
+            only_if={"severity": incident.severity, "resolved_at": None},
+        )
+        if updated is None:
+            return await self._get(incident.id)
+        log.info("incident %s upgraded to %s (%s)", incident.id, severity, cause)
+        await self._announce(IncidentChange("upgraded", updated, now, {"from": incident.severity}))
+        return updated
+
+    async def _resolve(
+        self, incident: IncidentRow, by: str, now: datetime, note: str
+    ) -> IncidentRow:
+        # A deadline that passed before this resolution is a breach even if no timer saw it.
+        await self._record_breaches(incident, now)
+        updated = await self._store.update_incident(
+            incident.id,
+            {"status": "resolved", "resolved_at": now, "resolved_by": by},
+            [NewEvent("resolved", now, note, by)],
+            only_if={"resolved_at": None},
+        )
+        if updated is None:
+            return await self._get(incident.id)
+        log.info("incident %s resolved by %s", incident.id, by)
+        await self._announce(IncidentChange("resolved", updated, now))
+        return updated
+
+
+def _deadlines_of(incident: IncidentRow) -> Deadlines:
+    """The SLA engine's view of a stored incident's deadlines."""
+    return Deadlines(
+        severity=incident.severity,
+        opened_at=incident.opened_at,
+        clock_starts=incident.clock_starts_at or incident.opened_at,
+        response_due=incident.response_due,
+        resolution_due=incident.resolution_due,
+        held_over=incident.held_over,
+    )

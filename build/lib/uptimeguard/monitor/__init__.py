@@ -1,0 +1,1 @@
+"""The monitor: scheduling, the confirm/recover rules, maintenance windows."""

@@ -1,0 +1,134 @@
+"""Climbing the on-call ladder: plan the rung that is due, and move on early when a rung
+reached nobody. Each move is one conditional outbox transaction (see `outbox.py`)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from uptimeguard.paging import ladder, messages, timeline
+from uptimeguard.paging.models import (
+    CANCELLED,
+    LADDER,
+    NOT_REACHED,
+    PENDING,
+    SKIPPED,
+    PageRow,
+    PagingStateRow,
+)
+from uptimeguard.paging.outbox import Conflict, NewPage
+from uptimeguard.storage.models import IncidentRow
+
+if TYPE_CHECKING:
+    from uptimeguard.paging.service import PagingService
+
+RUNNING, DONE = "running", "done"
+# A rung due longer ago than this (the daemon was down) counts its wait from now, so a long
+# outage does not release every missed rung at once.
+LATE = timedelta(minutes=1)
+
+
+async def climb(
+    service: PagingService, incident: IncidentRow, state: PagingStateRow, now: datetime
+) -> None:
+    """Plan the rung the ladder stands at, and move the cursor to the next one."""
+    oncall = service.config.oncall
+    position = state.next_position
+    rung = ladder.rung_at(oncall, position) if oncall else None
+    expect = {"ladder": RUNNING, "next_position": position}
+    if oncall is None or rung is None:
+        with contextlib.suppress(Conflict):
+            await service.outbox.move(
+                incident.id, expect, {"ladder": DONE, "next_due_at": None}, [], now
+            )
+        return
+    facts = service.facts(incident)
+    where = rung.describe(oncall)
+    people = ladder.recipients(rung.step.notify, service.config, now)
+    recent = await service.outbox.recent([p.id for p in people], now - ladder.HOUR)
+    pages: list[NewPage] = []
+    for person in people:
+        sent = recent.get(person.id, [])
+        capped = ladder.over_cap(person, sent, now)
+        for channel in rung.step.via:
+            body = messages.page_sms(facts) if channel == "sms" else messages.voice_script(facts)
+            pages.append(
+                NewPage(
+                    LADDER,
+                    person.id,
+                    person.name,
+                    person.phone,
+                    channel,
+                    body,
+                    now,
+                    round=rung.round,
+                    step=rung.index,
+                    status=SKIPPED if capped else PENDING,
+                    cause=(
+                        f"hourly limit reached ({len(sent)} pages in the last hour, "
+                        f"max_pages_per_hour {person.max_pages_per_hour})"
+                        if capped
+                        else None
+                    ),
+                    data={"position": position, "where": where, "notify": rung.step.notify},
+                )
+            )
+    reached_nobody = not any(p.status == PENDING for p in pages)
+    wait = ladder.wait_after(oncall, rung)
+    base = state.next_due_at if state.next_due_at and now - state.next_due_at < LATE else now
+    if wait is None:
+        changes: dict[str, object] = {"ladder": DONE, "next_due_at": None}
+    else:
+        changes = {"next_due_at": now if reached_nobody else base + wait}
+    changes["next_position"] = position + 1
+    try:
+        created = await service.outbox.move(incident.id, expect, changes, pages, now)
+    except Conflict:
+        return
+    if not people:
+        who = "nobody is on call" if rung.step.notify == ladder.ONCALL else "nobody to notify"
+        await service.record(
+            incident.id,
+            timeline.paging_event(now, f"{where}: {who} ({rung.step.notify}); moving on"),
+        )
+    await service.record_skipped(created, now)
+    if wait is None:
+        await service.record(
+            incident.id,
+            timeline.paging_event(now, f"{where}: the last step of the escalation ladder"),
+        )
+    service.wake()
+
+
+async def not_reached(service: PagingService, page: PageRow, now: datetime) -> None:
+    """A ladder page failed or went unanswered: when its whole step reached nobody and the
+    ladder is still waiting on it, the next step is due now."""
+    if page.purpose != LADDER:
+        return
+    position = (page.data or {}).get("position")
+    state = await service.outbox.state(page.incident_id)
+    if position is None or state is None or state.ladder != RUNNING:
+        return
+    if state.next_position != position + 1 or state.next_due_at is None:
+        return
+    if state.next_due_at <= now:
+        return
+    step = await service.outbox.step_pages(page.incident_id, page.round, page.step)
+    if not all(p.status in (*NOT_REACHED, CANCELLED) for p in step):
+        return
+    try:
+        await service.outbox.move(
+            page.incident_id,
+            {"ladder": RUNNING, "next_position": position + 1},
+            {"next_due_at": now},
+            [],
+            now,
+        )
+    except Conflict:
+        return
+    await service.record(
+        page.incident_id,
+        timeline.paging_event(now, "nobody reached at that step: escalating now"),
+    )
+    service.wake()

@@ -1,0 +1,106 @@
+"""What people answer: an SMS `ACK <id>` or `ACK`, and a keypress on a call.
+
+Only numbers in the checks file (people and the desk) may acknowledge by SMS; a text from any
+other number gets no reply. The routes in `web/twilio_routes.py` check Twilio's signature
+before anything here runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.paging.models import PageRow
+from uptimeguard.paging.twilio import twiml
+from uptimeguard.paging.twilio.webhooks import parse_ack
+
+if TYPE_CHECKING:
+    from uptimeguard.paging.service import PagingService
+
+log = logging.getLogger(__name__)
+
+HELP = "Reply ACK <incident number> to acknowledge, e.g. ACK 12."
+
+
+class Inbound:
+    def __init__(self, service: PagingService, public_url: str | None) -> None:
+        self._service = service
+        self._public_url = public_url.rstrip("/") if public_url else ""
+
+    def who(self, phone: str) -> str | None:
+        """The name behind a phone number in the checks file, or None."""
+        config = self._service.config
+        for person in config.people.values():
+            if person.phone == phone:
+                return person.name
+        if config.oncall is not None and config.oncall.desk_phone == phone:
+            return "the desk"
+        return None
+
+    async def sms(self, params: Mapping[str, str]) -> str:
+        """An inbound SMS; returns the TwiML reply."""
+        phone = params.get("From", "").strip()
+        name = self.who(phone)
+        if name is None:
+            log.warning("SMS from a number not in the checks file ignored")
+            return twiml.sms_reply(None)
+        is_ack, number = parse_ack(params.get("Body", ""))
+        if not is_ack:
+            return twiml.sms_reply(HELP)
+        if number is not None:
+            ids = [number]
+        else:
+            page = await self._service.outbox.latest_to(phone)
+            if page is None:
+                return twiml.sms_reply("Nothing to acknowledge: no page was sent to this number.")
+            ids = list((page.data or {}).get("incidents") or [page.incident_id])
+        replies = [await self.acknowledge(i, name, "SMS") for i in ids]
+        return twiml.sms_reply(" ".join(replies))
+
+    async def acknowledge(self, incident_id: int, name: str, via: str) -> str:
+        """Acknowledge for `name`; returns what to tell them."""
+        service = self._service
+        before = await service.store.incident(incident_id)
+        if before is None:
+            return f"No incident {incident_id}."
+        if before.resolved_at is not None:
+            return f"Incident {incident_id} is already resolved."
+        if before.acknowledged_at is not None:
+            return f"Incident {incident_id} was already acknowledged by {before.acknowledged_by}."
+        now = service.clock.now()
+        try:
+            await service.incidents.acknowledge(
+                incident_id, name, now, note=f"acknowledged by {via} from {name}"
+            )
+        except NotFound:
+            return f"No incident {incident_id}."
+        except IncidentError as error:
+            return f"Incident {incident_id}: {error}."
+        service.wake()
+        return f"Incident {incident_id} acknowledged by {name}. Escalation stopped."
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def _page_call(self, page: PageRow, play: int) -> str:
+        base = f"{self._public_url}/twilio/voice/{page.id}"
+        replay = f"{base}?play={play + 1}" if play < twiml.MAX_PLAYS else None
+        return twiml.page_call(page.body, f"{base}/gather", replay)
+
+    async def call(self, page_id: int, play: int = 1) -> str:
+        """The TwiML Twilio fetches when the call is answered (and for each replay)."""
+        page = await self._service.outbox.page(page_id)
+        if page is None or page.channel != "voice":
+            return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
+        return self._page_call(page, play)
+
+    async def keypress(self, page_id: int, digits: str) -> str:
+        """1 acknowledges; any other key reads the incident again."""
+        page = await self._service.outbox.page(page_id)
+        if page is None or page.channel != "voice":
+            return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
+        if digits.strip() != "1":
+            return self._page_call(page, 1)
+        reply = await self.acknowledge(page.incident_id, page.name, "phone")
+        return twiml.say_and_hang_up(f"{reply} Goodbye.")

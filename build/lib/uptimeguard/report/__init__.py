@@ -1,0 +1,50 @@
+"""The monthly SLA report: `uptimeguard report --customer C --month YYYY-MM`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from uptimeguard.clock import SystemClock
+from uptimeguard.config.models import ChecksConfig
+from uptimeguard.report.model import Report, ReportError, build_report, parse_month
+from uptimeguard.report.render import FORMATS, render
+from uptimeguard.settings import Settings
+from uptimeguard.storage.database import make_engine, upgrade_schema
+from uptimeguard.storage.repository import Store
+
+__all__ = [
+    "FORMATS",
+    "Report",
+    "ReportError",
+    "build_report",
+    "parse_month",
+    "render",
+    "report_text",
+]
+
+
+async def report_text(
+    settings: Settings,
+    config: ChecksConfig,
+    customer: str,
+    month: str,
+    fmt: str,
+    now: datetime | None = None,
+) -> str:
+    """The report from the configured database, rendered. Raises `ReportError` on bad input.
+
+    Reads the daily rollups the daemon keeps (it rolls up every few minutes), never raw results.
+    """
+    parse_month(month)  # refuse a bad month before touching the database
+    if customer not in {c.id for c in config.customers}:
+        known = ", ".join(c.id for c in config.customers) or "none"
+        raise ReportError(f"--customer: unknown customer {customer!r}; known: {known}")
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        report = await build_report(
+            Store(engine), config, customer, month, now or SystemClock().now()
+        )
+    finally:
+        await engine.dispose()
+    return render(report, fmt)

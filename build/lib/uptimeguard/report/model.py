@@ -1,0 +1,237 @@
+"""The month's SLA report for one customer (SPEC section 7, last paragraph).
+
+Per site: uptime % over the month with maintenance excluded, the down and maintenance time,
+and the longest outage (runs crossing midnight joined), all from the daily rollups. Per
+incident opened in the month: severity, and for each target (response, resolution) the
+target as written, its clock, when it fell due, how long it took on that clock, and `met`,
+`breached` or `pending`. For the customer: the share of decided incidents that met each
+target. Months are UTC calendar months, like the rollups' days.
+
+A response is met by an acknowledgement (or a resolution) at or before its due instant; a
+breach already recorded on the incident is final. An incident still open past a deadline is
+breached; one still open before it is pending and counts in neither share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from uptimeguard.config.models import ChecksConfig, Plan
+from uptimeguard.reach.nps import NpsFigure, figure
+from uptimeguard.reach.store import ReachStore
+from uptimeguard.sla import SlaEngine
+from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
+from uptimeguard.status.public import display_name, percent
+from uptimeguard.status.rollups import DayRollup, longest_outage, uptime_of
+from uptimeguard.storage.models import IncidentRow
+from uptimeguard.storage.repository import Store
+
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+MET, BREACHED, PENDING = "met", "breached", "pending"
+
+
+class ReportError(ValueError):
+    """Bad input for a report (unknown customer, malformed month): exit 2 on the CLI."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteLine:
+    site: str
+    name: str
+    uptime_percent: float | None  # rounded down to 3 places; None when nothing observed
+    up_seconds: float
+    down_seconds: float
+    maintenance_seconds: float
+    longest_outage_seconds: float
+    longest_outage_started_at: datetime | None
+    probes: int  # outside maintenance
+
+
+@dataclass(frozen=True, slots=True)
+class TargetLine:
+    target: str | None  # as written, e.g. "15m"; None when the plan no longer has it
+    clock: str  # "24x7" or "business"
+    due: datetime | None
+    done_at: datetime | None  # acknowledged (response) or resolved (resolution)
+    took_seconds: float | None  # clock time from the clock's start to done_at
+    result: str  # met, breached, pending
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentLine:
+    id: int
+    site: str | None
+    severity: str
+    cause: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    held_over: bool
+    response: TargetLine
+    resolution: TargetLine
+    plan: str = ""
+    cover: str | None = None  # the ad-hoc cover period it opened in, e.g. 2026-12-20..2027-01-04
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    met: int
+    breached: int
+    pending: int
+
+    @property
+    def percent(self) -> float | None:
+        decided = self.met + self.breached
+        return None if decided == 0 else round(100 * self.met / decided, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    customer: str
+    customer_name: str
+    plan: str
+    month: str
+    start: datetime
+    end: datetime
+    generated_at: datetime
+    sites: tuple[SiteLine, ...]
+    incidents: tuple[IncidentLine, ...]
+    response: Share
+    resolution: Share
+    # NPS from the surveys answered in the month (all zero when none were).
+    nps: NpsFigure = field(default_factory=lambda: figure(()))
+
+
+def parse_month(text: str) -> tuple[datetime, datetime]:
+    """`2026-11` -> (2026-11-01T00:00Z, 2026-12-01T00:00Z)."""
+    match = MONTH.fullmatch(text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ReportError(f"--month: expected YYYY-MM, e.g. 2026-11; got {text!r}")
+    year, month = int(match[1]), int(match[2])
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def judge(
+    due: datetime | None, done_at: datetime | None, breached_at: datetime | None, now: datetime
+) -> str:
+    if breached_at is not None:
+        return BREACHED
+    if done_at is not None:
+        return MET if due is None or done_at <= due else BREACHED
+    if due is not None and now >= due:
+        return BREACHED
+    return PENDING
+
+
+def _target(
+    incident: IncidentRow, plan: Plan | None, engine: SlaEngine | None, which: str, now: datetime
+) -> TargetLine:
+    severity = None
+    if plan is not None:
+        try:
+            severity = plan.severity(incident.severity)
+        except KeyError:
+            severity = None
+    clock: Clock = ALWAYS_OPEN
+    if severity is not None and engine is not None and plan is not None:
+        clock = engine.target_clock(plan.id, severity.name)
+    if which == "response":
+        due, breached_at = incident.response_due, incident.response_breached_at
+        done_at = incident.acknowledged_at or incident.resolved_at
+        target = severity.response if severity else None
+    else:
+        due, breached_at = incident.resolution_due, incident.resolution_breached_at
+        done_at = incident.resolved_at
+        target = severity.resolution if severity else None
+    start = incident.clock_starts_at or incident.opened_at
+    took = None
+    if done_at is not None:
+        took = max(0.0, clock.elapsed(start, done_at).total_seconds())
+    return TargetLine(
+        target=str(target) if target else None,
+        clock=severity.clock if severity else "24x7",
+        due=due,
+        done_at=done_at,
+        took_seconds=took,
+        result=judge(due, done_at, breached_at, now),
+    )
+
+
+def _share(lines: list[TargetLine]) -> Share:
+    results = [line.result for line in lines]
+    return Share(results.count(MET), results.count(BREACHED), results.count(PENDING))
+
+
+async def build_report(
+    store: Store, config: ChecksConfig, customer_id: str, month: str, now: datetime
+) -> Report:
+    """The report for `customer_id` and `month` (YYYY-MM) as it stands at `now`."""
+    start, end = parse_month(month)
+    try:
+        customer = config.customer(customer_id)
+    except KeyError:
+        known = ", ".join(c.id for c in config.customers) or "none"
+        raise ReportError(f"--customer: unknown customer {customer_id!r}; known: {known}") from None
+    plan = config.plans.get(customer.plan)
+    engine = SlaEngine.from_config(config)
+
+    last_day: date = (end - timedelta(days=1)).date()
+    rows = [DayRollup.from_row(r) for r in await store.rollups(customer.id, start.date(), last_day)]
+    by_site: dict[str, list[DayRollup]] = {}
+    for row in rows:
+        by_site.setdefault(row.site, []).append(row)
+    names = {site.id: display_name(site) for site in customer.sites}
+    site_ids = [site.id for site in customer.sites] + sorted(set(by_site) - set(names))
+    sites = []
+    for site_id in site_ids:
+        days = by_site.get(site_id, [])
+        outage = longest_outage(days)
+        sites.append(
+            SiteLine(
+                site=site_id,
+                name=names.get(site_id, site_id),
+                uptime_percent=percent(uptime_of(days)),
+                up_seconds=sum(d.up_seconds for d in days),
+                down_seconds=sum(d.down_seconds for d in days),
+                maintenance_seconds=sum(d.maintenance_seconds for d in days),
+                longest_outage_seconds=outage.seconds,
+                longest_outage_started_at=outage.started_at,
+                probes=sum(d.total for d in days),
+            )
+        )
+
+    incidents = []
+    for incident in await store.incidents_opened(customer.id, start, end):
+        incident_plan = config.plans.get(incident.plan, plan)
+        incidents.append(
+            IncidentLine(
+                id=incident.id,
+                site=incident.site,
+                severity=incident.severity,
+                cause=incident.cause,
+                opened_at=incident.opened_at,
+                resolved_at=incident.resolved_at,
+                held_over=incident.held_over,
+                response=_target(incident, incident_plan, engine, "response", now),
+                resolution=_target(incident, incident_plan, engine, "resolution", now),
+                plan=incident.plan,
+                cover=incident.cover,
+            )
+        )
+    return Report(
+        customer=customer.id,
+        customer_name=customer.name,
+        plan=customer.plan,
+        month=month,
+        start=start,
+        end=end,
+        generated_at=now,
+        sites=tuple(sites),
+        incidents=tuple(incidents),
+        response=_share([i.response for i in incidents]),
+        resolution=_share([i.resolution for i in incidents]),
+        nps=figure(await ReachStore(store).scores_answered(customer.id, start, end)),
+    )

@@ -1,0 +1,107 @@
+"""Keeps `daily_rollups` current: completed days once, today up to a minute ago.
+
+Run by housekeeping every few minutes. Each run reads only the results stored since the last
+run (one day at a time, so a first run over weeks of history stays small in memory), folds
+them into each configured site's rollup and writes the changed days back. Results are written
+in batches within a second or two of their probe, so results newer than `GRACE` are left for
+the next run rather than risk reading a site's results out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from uptimeguard.config.models import ChecksConfig, SiteRef
+from uptimeguard.status.rollups import DAY, DayRollup, day_start, kind_of, utc_day
+from uptimeguard.storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+GRACE = timedelta(minutes=1)
+YIELD_EVERY = 2000  # results folded between yields to the event loop (about 30 ms)
+
+T = TypeVar("T")
+
+
+async def paced(items: Iterable[T], every: int = YIELD_EVERY) -> AsyncIterator[T]:
+    """`items`, letting the event loop run after every `every` of them: a pass over 100,000
+    sites, or a first run over weeks of results, must not hold up the probes."""
+    for index, item in enumerate(items):
+        if index and index % every == 0:
+            await asyncio.sleep(0)
+        yield item
+
+
+def max_span(ref: SiteRef) -> timedelta:
+    """How long one result speaks for: two intervals and a timeout, then time is unobserved."""
+    return 2 * ref.interval + ref.timeout
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRun:
+    days_written: int  # distinct (site, day) rows written
+    results_read: int
+    frontier: datetime  # every configured site is rolled up to at least this instant
+
+
+async def roll_up(
+    store: Store, config: ChecksConfig, now: datetime, grace: timedelta = GRACE
+) -> RollupRun:
+    """Bring every configured site's rollups up to `now - grace`."""
+    upto = now - grace
+    refs = {ref.key: ref for ref in config.site_refs()}
+    if not refs:
+        return RollupRun(0, 0, upto)
+    states: dict[tuple[str, str], DayRollup] = {}
+    async for key, row in paced((await store.latest_rollups()).items()):
+        if key in refs:
+            states[key] = DayRollup.from_row(row)
+    missing = [key for key in refs if key not in states]
+    if missing:  # a new site, or a database from before rollups: start at its first result
+        first = await store.first_result_times()
+        for key in missing:
+            states[key] = DayRollup.begin(*key, utc_day(min(first.get(key, upto), upto)))
+
+    read = 0
+    touched: set[tuple[str, str, object]] = set()
+    since = min(state.accounted_to for state in states.values())
+    while since < upto:
+        until = min(upto, day_start(utc_day(since)) + DAY)
+        changed: dict[tuple[str, str, object], DayRollup] = {}
+        results = await store.result_stream(since, until)
+        read += len(results)
+        async for customer, site, at, outcome, maintenance in paced(results):
+            key = (customer, site)
+            state = states.get(key)
+            if state is None or (state.last_at is not None and at <= state.last_at):
+                continue
+            span = max_span(refs[key])
+            while utc_day(at) > state.day:
+                changed[(*key, state.day)] = state
+                state = states[key] = state.next_day(span)
+            state.add(at, kind_of(outcome, maintenance), span)
+            changed[(*key, state.day)] = state
+        async for key, state in paced(list(states.items())):
+            if state.accounted_to >= until:
+                continue
+            span = max_span(refs[key])
+            while day_start(state.day) + DAY <= until:
+                changed[(*key, state.day)] = state
+                state = states[key] = state.next_day(span)
+            state.advance(until, span)
+            changed[(*key, state.day)] = state
+        # In batches, each its own statement: one of 100,000 rows held the loop for seconds.
+        pending = list(changed.values())
+        for start in range(0, len(pending), YIELD_EVERY):
+            await store.upsert_rollups([s.as_row() for s in pending[start : start + YIELD_EVERY]])
+        touched |= set(changed)
+        since = until
+    frontier = min(state.accounted_to for state in states.values())
+    if touched:
+        log.debug("rolled up %d site-days from %d results", len(touched), read)
+    return RollupRun(len(touched), read, frontier)

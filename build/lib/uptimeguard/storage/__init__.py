@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the repository, Alembic migrations."""

@@ -1,0 +1,1 @@
+"""The HTTP side: admin API, public status pages, Twilio webhooks, metrics."""

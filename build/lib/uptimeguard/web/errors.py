@@ -1,0 +1,44 @@
+"""JSON errors and the middleware that turns known exceptions into 400/404."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from uptimeguard.incidents.errors import IncidentError, NotFound
+
+log = logging.getLogger(__name__)
+
+
+class BadRequest(ValueError):
+    """A request body or parameter a client must fix (HTTP 400)."""
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except (BadRequest, IncidentError) as error:
+        return json_error(400, str(error))
+    except NotFound as error:
+        return json_error(404, str(error))
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, "request body too large")
+    except web.HTTPException as error:
+        if error.status >= 400 and request.path.startswith(("/api/", "/twilio/")):
+            # Keep the headers aiohttp set (e.g. `Allow` on a 405).
+            kept = {k: v for k, v in error.headers.items() if k.lower() != "content-type"}
+            return json_error(error.status, error.reason, kept)
+        raise
+    except json.JSONDecodeError:
+        return json_error(400, "body is not valid JSON")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal error (see the server log)")

@@ -1,0 +1,69 @@
+"""The aiohttp application: health, readiness, metrics, the admin API, public pages."""
+
+from __future__ import annotations
+
+from aiohttp import hdrs, web
+
+from uptimeguard.web import (
+    api,
+    feed_routes,
+    reach_routes,
+    status_routes,
+    subscribe_routes,
+    twilio_routes,
+)
+from uptimeguard.web.auth import admin_auth
+from uptimeguard.web.context import CONTEXT, WebContext
+from uptimeguard.web.errors import error_middleware
+from uptimeguard.web.openapi import openapi_document
+
+# Bodies we accept are small JSON objects and Twilio form posts; the largest legitimate one (a
+# 10,000-character note, every character JSON-escaped) stays well under this.
+MAX_BODY_BYTES = 256 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ready = await request.app[CONTEXT].ready()
+    return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """Prometheus text (or OpenMetrics, as the scraper asks), streamed in chunks: at 100,000
+    sites it is about 190 MB, and written at once it would hold every probe due meanwhile."""
+    accept = ",".join(request.headers.getall(hdrs.ACCEPT, []))
+    names = request.query.getall("name[]", [])
+    content_type, chunks = request.app[CONTEXT].metrics.exposition(accept, names)
+    response = web.StreamResponse(headers={hdrs.CONTENT_TYPE: content_type})
+    response.enable_compression()
+    await response.prepare(request)
+    try:
+        for chunk in chunks:
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the scraper gave up (its timeout); nothing to answer
+    return response
+
+
+def build_app(context: WebContext) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, admin_auth], client_max_size=MAX_BODY_BYTES
+    )
+    app[CONTEXT] = context
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/v1/openapi.json", openapi_document)
+    api.add_routes(app)
+    # Before the paging webhooks: /twilio/voice/inbound is not a /twilio/voice/{page_id}.
+    reach_routes.add_routes(app, context)
+    twilio_routes.add_routes(app)
+    status_routes.add_routes(app, context)
+    feed_routes.add_routes(app)
+    subscribe_routes.add_routes(app)
+    reach_routes.add_public_routes(app, context)
+    return app
