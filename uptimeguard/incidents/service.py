@@ -329,7 +329,7 @@ class IncidentService:
         try:
             sites = self.config.customer(incident.customer).sites
         except KeyError:
-            sites = []
+            sites = ()
         names = {site.id: display_name(site) for site in sites}
         row = IncidentEventRow(at=event.at, kind=event.kind, by=event.by, message=event.message,
                                data=event.data)  # fmt: skip
