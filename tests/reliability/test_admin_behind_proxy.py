@@ -57,9 +57,11 @@ async def tokenless(
         admin_token=None,
     )
     caplog.set_level(logging.WARNING, logger="uptimeguard")
-    async with running_daemon(settings, config) as daemon:
-        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{daemon.port}") as http:
-            yield http
+    async with (
+        running_daemon(settings, config) as daemon,
+        aiohttp.ClientSession(base_url=f"http://127.0.0.1:{daemon.port}") as http,
+    ):
+        yield http
     await target.stop()
 
 
