@@ -38,6 +38,7 @@ from uptimeguard.settings import Settings
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
+from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
@@ -255,6 +256,8 @@ async def running_daemon(
             node.location,
             engine.url.render_as_string(hide_password=True),
         )
+        for warning in startup_warnings(settings, listener.getsockname()[0]):
+            log.warning("%s", warning)
         yield Daemon(
             settings=settings,
             config=config,

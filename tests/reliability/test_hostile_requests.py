@@ -133,7 +133,6 @@ async def guard(database: str, twilio: FakeTwilio) -> AsyncIterator[Guard]:
     )
     config = load_config_text(CHECKS.format(open_day=closed_today(), alice=ALICE, dead=free_port()))
     async with running_daemon(settings, config) as daemon, aiohttp.ClientSession() as http:
-
         guard = Guard(daemon, base, http, twilio)
 
         async def settled() -> bool:
