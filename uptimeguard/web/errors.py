@@ -6,7 +6,9 @@ import json
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from uptimeguard.incidents.errors import IncidentError, NotFound
 
@@ -39,6 +41,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except json.JSONDecodeError:
         return json_error(400, "body is not valid JSON")
+    except (HttpProcessingError, RequestPayloadError) as error:
+        # The body as sent cannot be read: not in the Content-Encoding it claims, above all.
+        # The connection is closed, and the body marked as ended: what is left of it cannot
+        # be read either (aiohttp would try, after the answer, and log a traceback).
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = lines[-1] if lines else "malformed"
+        request.content.feed_eof()
+        response = json_error(400, f"the request body cannot be read: {reason}")
+        response.force_close()
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal error (see the server log)")
