@@ -35,6 +35,7 @@ from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.settings import Settings
+from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
@@ -253,7 +254,7 @@ async def running_daemon(
             len(monitor.scheduler),
             node.name,
             node.location,
-            engine.url.render_as_string(hide_password=True),
+            describe_database(settings.database_url),
         )
         yield Daemon(
             settings=settings,
