@@ -39,6 +39,7 @@ from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
+from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
@@ -256,6 +257,8 @@ async def running_daemon(
             node.location,
             describe_database(settings.database_url),
         )
+        for warning in startup_warnings(settings, listener.getsockname()[0]):
+            log.warning("%s", warning)
         yield Daemon(
             settings=settings,
             config=config,
