@@ -35,9 +35,9 @@ from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.settings import Settings
-from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
+from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
