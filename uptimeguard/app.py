@@ -37,6 +37,7 @@ from uptimeguard.probe import Prober
 from uptimeguard.settings import Settings
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
+from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
@@ -254,7 +255,7 @@ async def running_daemon(
             len(monitor.scheduler),
             node.name,
             node.location,
-            engine.url.render_as_string(hide_password=True),
+            describe_database(settings.database_url),
         )
         for warning in startup_warnings(settings, listener.getsockname()[0]):
             log.warning("%s", warning)
