@@ -21,7 +21,7 @@ from uptimeguard.config.cover import plan_in_force
 from uptimeguard.config.models import ChecksConfig, Cover, Plan
 from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
 from uptimeguard.incidents.cert_expiry import cert_severity
-from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.incidents.errors import IncidentError, NotFound, WrongState
 from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.deadlines import Deadlines
 from uptimeguard.status.public import display_name
@@ -246,7 +246,7 @@ class IncidentService:
         SQLite or PostgreSQL, exactly one takes and the other reads who did."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
-            raise IncidentError(f"incident {incident_id} is already resolved")
+            raise WrongState(f"incident {incident_id} is already resolved")
         if incident.acknowledged_at is not None:
             return incident, False
         await self._record_breaches(incident, now)
@@ -269,9 +269,10 @@ class IncidentService:
     async def resolve(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
     ) -> IncidentRow:
+        """Resolve for `by`; WrongState when it is resolved already (by anyone, or itself)."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
-            return incident
+            raise WrongState(f"incident {incident_id} is already resolved")
         return await self._resolve(incident, by, now, note or f"resolved by {by}")
 
     async def add_note(

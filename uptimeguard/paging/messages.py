@@ -1,5 +1,5 @@
 """What every page says. Pure text: each names the customer, site, cause and incident id, and
-says how to acknowledge (SPEC section 5)."""
+says how to acknowledge."""
 
 from __future__ import annotations
 
