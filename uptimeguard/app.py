@@ -38,7 +38,9 @@ from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
+from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.writer import ResultWriter
+from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
@@ -269,8 +271,10 @@ async def running_daemon(
             len(monitor.scheduler),
             node.name,
             node.location,
-            engine.url.render_as_string(hide_password=True),
+            describe_database(settings.database_url),
         )
+        for warning in startup_warnings(settings, listener.getsockname()[0]):
+            log.warning("%s", warning)
         reader = CheckFileReader(settings.config, settings.checks_max_bytes)
         stack.callback(reader.close)
         daemon = Daemon(

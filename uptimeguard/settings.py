@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from uptimeguard.config._size import DEFAULT_MAX_BYTES
 from uptimeguard.config.parsers import parse_dns_server
+from uptimeguard.storage.urls import normalize_database_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///uptimeguard.db"
 # Node and location names: what `--node` and `--location` accept (they label metrics and rows).
@@ -101,6 +102,11 @@ class Settings(BaseSettings):
     # Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client, for
     # the public forms' rate limits; without one, the connection's address is the client.
     trusted_proxies: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_accepted(cls, value: str) -> str:
+        return normalize_database_url(value)
 
     @field_validator("listen")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,9 @@ from uptimeguard.incidents.cert_expiry import cert_severity
 from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.deadlines import Deadlines
-from uptimeguard.storage.models import IncidentRow
+from uptimeguard.status.public import display_name
+from uptimeguard.status.updates import PUBLIC_UPDATE, public_update
+from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 from uptimeguard.storage.repository import NewEvent, Store
 
 log = logging.getLogger(__name__)
@@ -232,13 +234,27 @@ class IncidentService:
     async def acknowledge(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
     ) -> IncidentRow:
+        row, _ = await self.try_acknowledge(incident_id, by, now, note)
+        return row
+
+    async def try_acknowledge(
+        self, incident_id: int, by: str, now: datetime, note: str | None = None
+    ) -> tuple[IncidentRow, bool]:
+        """Acknowledge for `by` unless somebody already has; returns the incident and whether
+        this call is the acknowledgement that took. The write is one conditional update
+        (`WHERE acknowledged_at IS NULL AND resolved_at IS NULL`), so of two at once, on
+        SQLite or PostgreSQL, exactly one takes and the other reads who did."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
             raise IncidentError(f"incident {incident_id} is already resolved")
         if incident.acknowledged_at is not None:
-            return incident
+            return incident, False
         await self._record_breaches(incident, now)
-        events = [NewEvent("acknowledged", now, note or f"acknowledged by {by}", by)]
+        events = [
+            self._posted(
+                incident, NewEvent("acknowledged", now, note or f"acknowledged by {by}", by)
+            )
+        ]
         updated = await self._store.update_incident(
             incident_id,
             {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by": by},
@@ -246,9 +262,9 @@ class IncidentService:
             only_if={"acknowledged_at": None, "resolved_at": None},
         )
         if updated is None:  # somebody else got there first
-            return await self._get(incident_id)
+            return await self._get(incident_id), False
         await self._announce(IncidentChange("acknowledged", updated, now))
-        return updated
+        return updated, True
 
     async def resolve(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
@@ -264,7 +280,8 @@ class IncidentService:
         """Append a note; a `public` one is also an update on the customer's status page."""
         incident = await self._get(incident_id)
         data = {"public": True} if public else None
-        await self._store.add_event(incident_id, NewEvent("note", now, note, by, data))
+        event = self._posted(incident, NewEvent("note", now, note, by, data))
+        await self._store.add_event(incident_id, event)
         await self._announce(IncidentChange("noted", incident, now, {"note": note}))
         return incident
 
@@ -315,6 +332,23 @@ class IncidentService:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _posted(self, incident: IncidentRow, event: NewEvent) -> NewEvent:
+        """`event` with the words it makes public stored in it (`data["public_update"]`), so
+        the status page, its feed and its history read as they did when it was posted, after
+        an upgrade changes the wording or the checks file renames the site."""
+        try:
+            sites = self.config.customer(incident.customer).sites
+        except KeyError:
+            sites = ()
+        names = {site.id: display_name(site) for site in sites}
+        row = IncidentEventRow(at=event.at, kind=event.kind, by=event.by, message=event.message,
+                               data=event.data)  # fmt: skip
+        update = public_update(incident, row, names)
+        if update is None:
+            return event
+        words = {"status": update.status, "message": update.message}
+        return replace(event, data={**(event.data or {}), PUBLIC_UPDATE: words})
+
     async def _get(self, incident_id: int) -> IncidentRow:
         incident = await self._store.incident(incident_id)
         if incident is None:
@@ -361,7 +395,7 @@ class IncidentService:
                 f"; held over: not worked now, clock starts {deadlines.clock_starts.isoformat()}"
             )
         details = {"severity": severity, "cause": cause, "summary": summary, **(data or {})}
-        event = NewEvent("opened", now, message, by, details)
+        event = self._posted(IncidentRow(**fields), NewEvent("opened", now, message, by, details))
         try:
             incident = await self._store.create_incident(fields, event, also)
         except IntegrityError:  # another writer opened one for this site a moment ago
@@ -424,7 +458,7 @@ class IncidentService:
         updated = await self._store.update_incident(
             incident.id,
             {"status": "resolved", "resolved_at": now, "resolved_by": by},
-            [NewEvent("resolved", now, note, by)],
+            [self._posted(incident, NewEvent("resolved", now, note, by))],
             only_if={"resolved_at": None},
         )
         if updated is None:

@@ -38,6 +38,9 @@ from uptimeguard.storage.repository import NewEvent, Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Pages sent in one pass, at most. Each is claimed only when the one before it is done, so a
+# crash leaves at most the page on the wire in doubt (`interrupted`), never a whole batch.
+SEND_PER_PASS = 20
 NOT_CONFIGURED = "skipped: twilio not configured"
 NotReached = Callable[[PageRow, datetime], Awaitable[None]]
 
@@ -69,15 +72,20 @@ class Dispatcher:
         self._on_not_reached = on_not_reached
         self._warned = False
 
-    async def send_due(self, now: datetime) -> int:
-        """Claim and send every page due by `now`; returns how many were claimed."""
-        pages = await self._outbox.claim_due(now)
-        for page in pages:
+    async def send_due(self, now: datetime, limit: int = SEND_PER_PASS) -> int:
+        """Send pages due by `now`, up to `limit`, claiming each one only when the one before
+        it is done; returns how many were claimed."""
+        claimed = 0
+        while claimed < limit:
+            page = await self._outbox.claim_next(now)
+            if page is None:
+                break
+            claimed += 1
             try:
                 await self._send(page)
             except Exception:  # one bad page must not stop the others; it stays `sending`
                 log.exception("sending page %s failed unexpectedly", page.id)
-        return len(pages)
+        return claimed
 
     async def _send(self, page: PageRow) -> None:
         stale = await self._stale(page)

@@ -185,14 +185,31 @@ class Outbox:
     # -- sending -----------------------------------------------------------------------------
 
     async def claim_due(self, now: datetime, limit: int = 20) -> list[PageRow]:
-        """Claim pending pages due by `now`; each row goes to exactly one claimer."""
+        """Claim up to `limit` pending pages due by `now`; each row goes to exactly one claimer.
+
+        The sender claims one page at a time (`claim_next`), so a crash strands at most the
+        page it was sending; this is for callers that claim a batch on purpose.
+        """
+        claimed: list[PageRow] = []
+        while len(claimed) < limit:
+            row = await self.claim_next(now)
+            if row is None:
+                break
+            claimed.append(row)
+        return claimed
+
+    async def claim_next(self, now: datetime, candidates: int = 20) -> PageRow | None:
+        """Claim the earliest pending page due by `now`, or None when none is due.
+
+        Several claimers may race: each tries the earliest few candidates in order with a
+        conditional update, so a row goes to exactly one of them and none waits on another.
+        """
         due = (
             select(PageRow.id)
             .where(PageRow.status == PENDING, PageRow.due_at <= now)
             .order_by(PageRow.due_at, PageRow.id)
-            .limit(limit)
+            .limit(candidates)
         )
-        claimed: list[PageRow] = []
         async with self._sessions() as session:
             ids = list((await session.scalars(due)).all())
         for page_id in ids:
@@ -211,8 +228,8 @@ class Outbox:
                 if result.rowcount == 1:
                     row = await session.get(PageRow, page_id, populate_existing=True)
                     assert row is not None
-                    claimed.append(row)
-        return claimed
+                    return row
+        return None
 
     async def mark_sent(self, page_id: int, sid: str, now: datetime) -> None:
         # A status callback may already have moved the row on; keep what it said.
