@@ -47,7 +47,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _config(settings: Settings) -> ChecksConfig:
-    return load_config(settings.config)
+    return load_config(settings.config, max_bytes=settings.checks_max_bytes)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

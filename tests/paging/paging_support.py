@@ -1,5 +1,6 @@
-"""Paging test support: the README's example checks file, and a harness wiring incidents, paging and the
-Twilio webhook routes to a fake Twilio REST API on 127.0.0.1 that the real twilio client calls."""
+"""Paging test support: the README's example checks file, and a harness wiring incidents,
+paging and the Twilio webhook routes to a fake Twilio REST API on 127.0.0.1 that the real
+twilio client calls."""
 
 from __future__ import annotations
 
