@@ -1,4 +1,4 @@
-"""JSON errors and the middleware that turns known exceptions into 400/404."""
+"""JSON errors and the middleware that turns known exceptions into 400/404/409."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except Conflict as error:
+        return json_error(409, str(error))
     except (BadRequest, IncidentError) as error:
         return json_error(400, str(error))
     except NotFound as error:
