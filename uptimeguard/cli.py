@@ -20,6 +20,8 @@ from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.logs import setup_logging
 from uptimeguard.settings import Settings
+from uptimeguard.settings_errors import describe_settings_error
+from uptimeguard.storage.errors import DatabaseUnusable
 
 
 class UsageError(Exception):
@@ -40,13 +42,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"setting {field}: {first['msg']}") from None
+        raise UsageError(describe_settings_error(error, overrides)) from None
 
 
 def _config(settings: Settings) -> ChecksConfig:
-    return load_config(settings.config)
+    return load_config(settings.config, max_bytes=settings.checks_max_bytes)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -136,15 +136,14 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from uptimeguard.cluster.views import nodes_report, nodes_table
-    from uptimeguard.storage.database import make_engine, upgrade_schema
+    from uptimeguard.storage.database import open_database
 
     settings = _settings(args)
     setup_logging(settings, quiet=True)
 
     async def report() -> dict[str, Any]:
-        engine = make_engine(settings.database_url)
+        engine = await open_database(settings.database_url, create=False)
         try:
-            await upgrade_schema(engine)
             return await nodes_report(engine)
         finally:
             await engine.dispose()
@@ -160,19 +159,17 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from uptimeguard.storage.database import make_engine, upgrade_schema
+    from uptimeguard.storage.database import open_database
+    from uptimeguard.storage.urls import describe_database
 
     settings = _settings(args)
 
     async def upgrade() -> None:
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_schema(engine)
-        finally:
-            await engine.dispose()
+        engine = await open_database(settings.database_url, create=True)
+        await engine.dispose()
 
     asyncio.run(upgrade())
-    print("database schema is up to date")
+    print(f"database schema is up to date: {describe_database(settings.database_url)}")
     return 0
 
 
@@ -198,7 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--config", help="checks file (default: $UPTIMEGUARD_CONFIG)")
 
     def with_database(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--database", dest="database_url", help="database URL")
+        command.add_argument(
+            "--database",
+            dest="database_url",
+            metavar="URL",
+            help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME (default: "
+            "$UPTIMEGUARD_DATABASE_URL, else uptimeguard.db in the current directory)",
+        )
 
     run = add("run", cmd_run, "run the daemon: probes, incidents, SLA clocks, web server")
     with_config(run)
@@ -286,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 2
-    except UsageError as error:
+    except (UsageError, DatabaseUnusable) as error:
         print(f"uptimeguard: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

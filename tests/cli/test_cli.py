@@ -162,6 +162,7 @@ def test_sla_due_bad_flags(flags: list[str], named: str, capsys: pytest.CaptureF
 
 def test_incidents_from_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     database = ["--config", BUNDLED, "--database", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"]
+    assert main(["db", "upgrade", *database[2:]]) == 0
     assert main(["incidents", "list", *database]) == 0
     assert "no incidents" in capsys.readouterr().out
 

@@ -13,7 +13,7 @@ from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.incidents.views import incident_dict
 from uptimeguard.settings import Settings
-from uptimeguard.storage.database import make_engine, upgrade_schema
+from uptimeguard.storage.database import open_database
 from uptimeguard.storage.repository import Store
 
 
@@ -33,9 +33,8 @@ def _line(incident: dict[str, Any]) -> str:
 async def run_incident_command(
     settings: Settings, config: ChecksConfig, args: argparse.Namespace
 ) -> int:
-    engine = make_engine(settings.database_url)
+    engine = await open_database(settings.database_url, create=False)
     try:
-        await upgrade_schema(engine)
         store = Store(engine)
         service = IncidentService(store, config)
         now = SystemClock().now()

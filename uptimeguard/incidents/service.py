@@ -235,11 +235,21 @@ class IncidentService:
     async def acknowledge(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
     ) -> IncidentRow:
+        row, _ = await self.try_acknowledge(incident_id, by, now, note)
+        return row
+
+    async def try_acknowledge(
+        self, incident_id: int, by: str, now: datetime, note: str | None = None
+    ) -> tuple[IncidentRow, bool]:
+        """Acknowledge for `by` unless somebody already has; returns the incident and whether
+        this call is the acknowledgement that took. The write is one conditional update
+        (`WHERE acknowledged_at IS NULL AND resolved_at IS NULL`), so of two at once, on
+        SQLite or PostgreSQL, exactly one takes and the other reads who did."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
             raise IncidentError(f"incident {incident_id} is already resolved")
         if incident.acknowledged_at is not None:
-            return incident
+            return incident, False
         await self._record_breaches(incident, now)
         events = [
             self._posted(
@@ -253,9 +263,9 @@ class IncidentService:
             only_if={"acknowledged_at": None, "resolved_at": None},
         )
         if updated is None:  # somebody else got there first
-            return await self._get(incident_id)
+            return await self._get(incident_id), False
         await self._announce(IncidentChange("acknowledged", updated, now))
-        return updated
+        return updated, True
 
     async def resolve(
         self, incident_id: int, by: str, now: datetime, note: str | None = None

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.paging import messages
 from uptimeguard.paging.models import PageRow
 from uptimeguard.paging.twilio import twiml
 from uptimeguard.paging.twilio.webhooks import parse_ack
 
 if TYPE_CHECKING:
     from uptimeguard.paging.service import PagingService
+    from uptimeguard.storage.models import IncidentRow
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +62,40 @@ class Inbound:
         return twiml.sms_reply(" ".join(replies))
 
     async def acknowledge(self, incident_id: int, name: str, via: str) -> str:
-        """Acknowledge for `name`; returns what to tell them."""
+        """Acknowledge for `name`; returns what to tell them. Of two people acknowledging at
+        once only the one whose acknowledgement took is told so; the other is told who did."""
         service = self._service
         before = await service.store.incident(incident_id)
         if before is None:
             return f"No incident {incident_id}."
-        if before.resolved_at is not None:
-            return f"Incident {incident_id} is already resolved."
-        if before.acknowledged_at is not None:
-            return f"Incident {incident_id} was already acknowledged by {before.acknowledged_by}."
+        if before.resolved_at is not None or before.acknowledged_at is not None:
+            return self._already(before)
         now = service.clock.now()
         try:
-            await service.incidents.acknowledge(
+            row, took = await service.incidents.try_acknowledge(
                 incident_id, name, now, note=f"acknowledged by {via} from {name}"
             )
         except NotFound:
             return f"No incident {incident_id}."
         except IncidentError as error:
             return f"Incident {incident_id}: {error}."
+        if not took:
+            return self._already(row)
         service.wake()
         return f"Incident {incident_id} acknowledged by {name}. Escalation stopped."
+
+    def _already(self, incident: IncidentRow) -> str:
+        """What somebody acknowledging an incident already done with is told."""
+        if incident.resolved_at is not None:
+            return f"Incident {incident.id} is already resolved."
+        at = incident.acknowledged_at
+        when = ""
+        if at is not None:
+            when = " at " + messages.clock_time(
+                at, self._service.timezone(incident.plan), self._service.clock.now()
+            )
+        by = incident.acknowledged_by
+        return f"Incident {incident.id} was already acknowledged by {by}{when}."
 
     # -- calls -------------------------------------------------------------------------------
 

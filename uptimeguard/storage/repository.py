@@ -137,6 +137,22 @@ class Store:
             rows = (await session.execute(query)).all()
         return {(c, s): (int(g or 0), int(n or 0)) for c, s, g, n in rows}
 
+    async def rollup_seconds(
+        self, first: date, last: date | None = None
+    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """(up, down) seconds per site over the daily rollups of days `first`..`last`
+        (inclusive; open-ended without `last`), maintenance excluded: what uptime is measured
+        over (`uptimeguard.status.rollups.uptime_of`), one row per site and day."""
+        d = DailyRollupRow
+        query = select(d.customer, d.site, func.sum(d.up_seconds), func.sum(d.down_seconds))
+        query = query.where(d.day >= first)
+        if last is not None:
+            query = query.where(d.day <= last)
+        query = query.group_by(d.customer, d.site)
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {(c, s): (float(u or 0.0), float(n or 0.0)) for c, s, u, n in rows}
+
     async def prune_results(self, before: datetime) -> int:
         async with self.sessions.begin() as session:
             result = await session.execute(
