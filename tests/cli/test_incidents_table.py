@@ -74,7 +74,10 @@ def test_list_is_an_aligned_table_with_summaries(
 def test_resolving_a_resolved_incident_is_refused(
     queue: tuple[list[str], int, int], capsys: pytest.CaptureFixture[str]
 ):
-    database, first, _ = queue
+    database, first, second = queue
+    assert main(["incidents", "pause", str(second), "--reason", "waiting on Acme", *database]) == 0
+    out = capsys.readouterr().out
+    assert "paused since 20" in out and " due " not in out
     assert main(["incidents", "resolve", str(first), "--by", "bob", *database]) == 0
     out = capsys.readouterr().out
     assert "resolved" in out and "response due" not in out

@@ -5,9 +5,9 @@ class IncidentError(ValueError):
     """The request cannot be done as asked (HTTP 400)."""
 
 
-class WrongState(IncidentError):
-    """The incident's state forbids it, e.g. acknowledging or resolving a resolved incident
-    (HTTP 409: the request was well formed; the incident is not in a state to take it)."""
+class Conflict(IncidentError):
+    """The incident's state forbids the action (HTTP 409): pausing a resolved or an already
+    paused incident, resuming one that is not paused."""
 
 
 class NotFound(LookupError):

@@ -18,10 +18,13 @@ def whole_seconds(stamp: str | None) -> str:
 
 
 def next_step(incident: dict[str, Any]) -> str:
-    """What is due next: the response until acknowledged, then the resolution."""
+    """What is due next: the response until acknowledged, then the resolution (neither while
+    the clock is paused)."""
     sla = incident["sla"]
     if incident["status"] == "resolved":
         return f"resolved {whole_seconds(incident['resolved_at'])}"
+    if sla.get("paused_since"):
+        return f"paused since {whole_seconds(sla['paused_since'])}"
     if incident["acknowledged_at"] is None:
         return f"response due {whole_seconds(sla['response_due'])}"
     return f"resolution due {whole_seconds(sla['resolution_due'])}"
