@@ -252,10 +252,21 @@ def build_parser() -> argparse.ArgumentParser:
     ack = add("ack", _incident_command, "acknowledge an incident", incidents)
     resolve = add("resolve", _incident_command, "resolve an incident", incidents)
     resolve.add_argument("--note")
-    for command in (listing, ack, resolve):
+    pause = add(
+        "pause", _incident_command, "stop an incident's SLA clock (waiting on the customer)",
+        incidents,
+    )  # fmt: skip
+    pause.add_argument(
+        "--reason", required=True, help="why the clock stops, e.g. 'waiting on the customer'"
+    )
+    resume = add(
+        "resume", _incident_command, "restart the SLA clock: deadlines move on by the paused time",
+        incidents,
+    )  # fmt: skip
+    for command in (listing, ack, resolve, pause, resume):
         with_config(command)
         with_database(command)
-    for command in (ack, resolve):
+    for command in (ack, resolve, pause, resume):
         command.add_argument("id", type=int)
         command.add_argument("--by", default="cli", help="who is doing it (default: cli)")
 

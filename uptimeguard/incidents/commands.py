@@ -1,4 +1,4 @@
-"""`uptimeguard incidents list|ack|resolve`: the incident queue from a terminal."""
+"""`uptimeguard incidents list|ack|resolve|pause|resume`: the incident queue from a terminal."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def _line(incident: dict[str, Any]) -> str:
         f"opened {incident['opened_at']}  response due {sla['response_due'] or '-'}"
         + (f"  BREACHED: {', '.join(breached)}" if breached else "")
         + ("  (held over)" if incident["held_over"] else "")
+        + (f"  (paused since {sla['paused_since']})" if sla["paused_since"] else "")
     )
 
 
@@ -49,6 +50,10 @@ async def run_incident_command(
         try:
             if command == "ack":
                 row = await service.acknowledge(args.id, args.by, now)
+            elif command == "pause":
+                row = await service.pause(args.id, args.by, args.reason, now)
+            elif command == "resume":
+                row = await service.resume(args.id, args.by, now)
             else:
                 row = await service.resolve(args.id, args.by, now, args.note)
         except (IncidentError, NotFound) as error:
