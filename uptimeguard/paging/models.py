@@ -102,7 +102,7 @@ class PagingStateRow(Base):
 
 
 class InboundSmsRow(Base):
-    """An SMS reply taken, by Twilio's `MessageSid` (owned by migration `0008`): a request
+    """An SMS reply taken, by Twilio's `MessageSid` (owned by migration `0009`): a request
     posted again with the same sid (a replay, or Twilio retrying) is answered and does
     nothing. Rows are kept: a replay is refused however late it comes."""
 
