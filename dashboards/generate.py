@@ -409,9 +409,9 @@ def overview() -> dict:
         bargauge("Lowest uptime, 30 days", [target(
             'bottomk(10, max by (customer, site) (uptimeguard_uptime_ratio{window="30d"}))',
             "{{customer}}/{{site}}", instant=True)],
-            "The ten sites with the lowest share of good probes over 30 days, maintenance "
-            "excluded.", unit="percentunit", steps=UPTIME, minimum=None, maximum=1,
-            decimals=3, h=9),
+            "The ten sites with the lowest uptime over 30 days (time up, maintenance "
+            "excluded, as on the status page).", unit="percentunit", steps=UPTIME,
+            minimum=None, maximum=1, decimals=3, h=9),
         row("Probes"),
         timeseries("Probe latency percentiles", quantiles(
             "uptimeguard_probe_duration_seconds"),
@@ -545,12 +545,12 @@ def customer() -> dict:
              "Targets missed in the time range.", steps=GOOD_IS_ZERO),
         stat("Worst uptime, 1 day", [target(
             f'min(uptimeguard_uptime_ratio{{{cs}, window="1d"}})', instant=True)],
-             "The lowest share of good probes of any selected site over a day.",
+             "The lowest uptime (time up, maintenance excluded) of any selected site over a day.",
              unit="percentunit", steps=UPTIME, decimals=3),
         stat("Worst uptime, 30 days", [target(
             f'min(uptimeguard_uptime_ratio{{{cs}, window="30d"}})', instant=True)],
-             "The lowest share of good probes of any selected site over 30 days, "
-             "maintenance excluded.", unit="percentunit", steps=UPTIME, decimals=3),
+             "The lowest uptime (time up, maintenance excluded) of any selected site over 30 "
+             "days.", unit="percentunit", steps=UPTIME, decimals=3),
         table("Sites", [
             target(f"max by (site) (uptimeguard_site_up{{{cs}}})", ref="A", instant=True),
             target(f"max by (site) (uptimeguard_site_http_status{{{cs}}})", ref="B",
@@ -586,7 +586,8 @@ def customer() -> dict:
             defaults={"decimals": 0}),
         gauge("Uptime, 30 days", [target(
             f'max by (site) (uptimeguard_uptime_ratio{{{cs}, window="30d"}})', "{{site}}",
-            instant=True)], "Share of good probes over 30 days, maintenance excluded.",
+            instant=True)],
+            "Up time over 30 days, maintenance excluded (as the status page computes it).",
             unit="percentunit", w=12, steps=UPTIME, minimum=0.9, maximum=1, decimals=3),
         bargauge("TLS certificate: days left", [target(
             f"(max by (site) (uptimeguard_tls_cert_expiry_timestamp_seconds{{{cs}}})"

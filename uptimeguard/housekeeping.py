@@ -32,8 +32,9 @@ from uptimeguard.clock import Clock
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
+from uptimeguard.status.public import shown_ratio
 from uptimeguard.status.rollup_job import GRACE, paced, roll_up
-from uptimeguard.status.rollups import DAY, day_start, utc_day
+from uptimeguard.status.rollups import DAY, Seconds, day_start, uptime_of, utc_day
 from uptimeguard.storage.models import IncidentRow
 from uptimeguard.storage.repository import Store
 
@@ -252,9 +253,11 @@ class Housekeeping:
 
     async def refresh_uptime(self) -> None:
         """Bring the daily rollups up to date, then set each configured site's uptime ratio
-        from them: `30d` is the last 30 UTC days, today's so far included; `1d` is today so
-        far plus yesterday's share of the last 24 hours, taken pro rata from yesterday's row.
-        Both read one row per site and day, never the raw results."""
+        from them, as the status page and the report compute it: up time / (up + down) time,
+        maintenance excluded (`uptime_of`), rounded down as the page's percentage is
+        (`shown_ratio`). `30d` is the last 30 UTC days, today's so far included; `1d` is today
+        so far plus yesterday's share of the last 24 hours, taken pro rata from yesterday's
+        row. Both read one row per site and day, never the raw results."""
         if not self.leading:
             return
         self.sync_config()
@@ -264,25 +267,23 @@ class Housekeeping:
         today = utc_day(now)
         yesterday_share = 1 - (now - day_start(today)) / DAY
         try:
-            month = await self._store.rollup_counts(today - timedelta(days=29))
-            today_counts = await self._store.rollup_counts(today)
-            yesterday = await self._store.rollup_counts(today - DAY, today - DAY)
+            month = await self._store.rollup_seconds(today - timedelta(days=29))
+            today_seconds = await self._store.rollup_seconds(today)
+            yesterday = await self._store.rollup_seconds(today - DAY, today - DAY)
         except Exception as error:
             log.warning("cannot compute uptime: %s", error)
             return
         day: dict[tuple[str, str], tuple[float, float]] = {}
-        for key in today_counts.keys() | yesterday.keys():
-            good, total = today_counts.get(key, (0, 0))
-            good_before, total_before = yesterday.get(key, (0, 0))
-            day[key] = (
-                good + good_before * yesterday_share,
-                total + total_before * yesterday_share,
-            )
+        for key in today_seconds.keys() | yesterday.keys():
+            up, down = today_seconds.get(key, (0.0, 0.0))
+            up_before, down_before = yesterday.get(key, (0.0, 0.0))
+            day[key] = (up + up_before * yesterday_share, down + down_before * yesterday_share)
         sites = self._metrics.sites
-        for window, counts in (("1d", day), ("30d", month)):
-            async for key, (good_probes, all_probes) in paced(counts.items(), 5_000):
-                if all_probes and key in configured:
-                    sites.set_uptime(*key, window, good_probes / all_probes)
+        for window, seconds in (("1d", day), ("30d", month)):
+            async for key, (up, down) in paced(seconds.items(), 5_000):
+                ratio = uptime_of((Seconds(up, down),))
+                if ratio is not None and key in configured:
+                    sites.set_uptime(*key, window, shown_ratio(ratio))
 
     async def roll_up(self) -> None:
         try:

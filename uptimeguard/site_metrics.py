@@ -40,7 +40,8 @@ HELP = {
     UP: "1 when the last probe was good (up or slow).",
     HTTP_STATUS: "HTTP status of the last probe (0: none).",
     TLS_EXPIRY: "When the site's TLS certificate expires (Unix time).",
-    UPTIME: "Share of good probes over the window, maintenance excluded.",
+    UPTIME: "Up time / (up + down) time over the window, maintenance excluded, as the "
+    "status page computes it.",
 }
 # The sample names each family writes, for `name[]` filtering as prometheus_client does it.
 SAMPLE_NAMES = {

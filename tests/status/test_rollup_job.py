@@ -10,7 +10,9 @@ from uptimeguard.config import load_config_text
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.metrics import Metrics
+from uptimeguard.status.public import shown_ratio
 from uptimeguard.status.rollup_job import roll_up
+from uptimeguard.status.rollups import uptime_of
 from uptimeguard.storage.models import DailyRollupRow, ProbeResultRow
 from uptimeguard.storage.repository import Store
 
@@ -135,8 +137,16 @@ async def test_uptime_gauges_come_from_the_rollups(store: Store, clock):  # type
     )
     await keeper.refresh_uptime()  # rolls up first, then reads one row per site and day
     www = metrics.sites.series("acme", "www").uptime
-    # Today: 72 probes, the 12 of 00:00-01:00 down. Yesterday: 288, 24 down, of which the
-    # last 18 hours (three quarters) count in the last 24 hours.
-    assert www["1d"] == (60 + 264 * 0.75) / (72 + 288 * 0.75)
-    assert www["30d"] == (3 * 264 + 60) / (3 * 288 + 72)
+    rows = await rollup_rows(store)
+    today, yesterday = rows[("www", date(2026, 11, 23))], rows[("www", date(2026, 11, 22))]
+    # Time, not probes: today's row so far (down 00:00-01:00) and three quarters of
+    # yesterday's (the last 18 hours of it are in the last 24 hours).
+    up = today.up_seconds + yesterday.up_seconds * 0.75
+    down = today.down_seconds + yesterday.down_seconds * 0.75
+    assert today.down_seconds == 3600 and yesterday.down_seconds == 2 * 3600
+    assert www["1d"] == shown_ratio(up / (up + down))
+    month = [row for (site, _), row in rows.items() if site == "www"]
+    assert www["30d"] == shown_ratio(uptime_of(month) or 0.0)
+    assert www["30d"] == int(100_000 * (1 - sum(r.down_seconds for r in month) / sum(
+        r.up_seconds + r.down_seconds for r in month))) / 100_000  # fmt: skip
     assert metrics.sites.series("acme", "api").uptime == {"1d": 1.0, "30d": 1.0}

@@ -1,4 +1,4 @@
-"""`uptimeguard incidents list|ack|resolve`: the incident queue from a terminal."""
+"""`uptimeguard incidents list|ack|resolve|pause|resume`: the incident queue from a terminal."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.incidents.views import incident_dict
 from uptimeguard.settings import Settings
-from uptimeguard.storage.database import make_engine, upgrade_schema
+from uptimeguard.storage.database import open_database
 from uptimeguard.storage.repository import Store
 
 
@@ -26,15 +26,15 @@ def _line(incident: dict[str, Any]) -> str:
         f"opened {incident['opened_at']}  response due {sla['response_due'] or '-'}"
         + (f"  BREACHED: {', '.join(breached)}" if breached else "")
         + ("  (held over)" if incident["held_over"] else "")
+        + (f"  (paused since {sla['paused_since']})" if sla["paused_since"] else "")
     )
 
 
 async def run_incident_command(
     settings: Settings, config: ChecksConfig, args: argparse.Namespace
 ) -> int:
-    engine = make_engine(settings.database_url)
+    engine = await open_database(settings.database_url, create=False)
     try:
-        await upgrade_schema(engine)
         store = Store(engine)
         service = IncidentService(store, config)
         now = SystemClock().now()
@@ -50,6 +50,10 @@ async def run_incident_command(
         try:
             if command == "ack":
                 row = await service.acknowledge(args.id, args.by, now)
+            elif command == "pause":
+                row = await service.pause(args.id, args.by, args.reason, now)
+            elif command == "resume":
+                row = await service.resume(args.id, args.by, now)
             else:
                 row = await service.resolve(args.id, args.by, now, args.note)
         except (IncidentError, NotFound) as error:

@@ -66,6 +66,15 @@ def local(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %H:%M %Z")
 
 
+def clock_time(at: datetime, timezone: str, now: datetime) -> str:
+    """`at` as a time of day ("02:14 GMT"), with its date when it is not today's."""
+    zone = ZoneInfo(timezone)
+    there = at.astimezone(zone)
+    if there.date() == now.astimezone(zone).date():
+        return there.strftime("%H:%M %Z")
+    return there.strftime("%a %d %b %H:%M %Z")
+
+
 def ack_hint(incident_id: int) -> str:
     return f"Reply ACK {incident_id} to acknowledge."
 

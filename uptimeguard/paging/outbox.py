@@ -362,17 +362,6 @@ class Outbox:
                 result.setdefault(person, []).append(at)
         return result
 
-    async def latest_to(self, phone: str) -> PageRow | None:
-        """The page most recently sent to `phone` (what a bare `ACK` answers)."""
-        query = (
-            select(PageRow)
-            .where(PageRow.phone == phone, PageRow.status.in_(ATTEMPTED))
-            .order_by(PageRow.sent_at.desc().nulls_last(), PageRow.id.desc())
-            .limit(1)
-        )
-        async with self._sessions() as session:
-            return (await session.scalars(query)).first()
-
     async def paged(self, incident_id: int) -> list[PageRow]:
         """One page per phone that was sent something about the incident (its first)."""
         rows = [p for p in await self.pages(incident_id) if p.status in ATTEMPTED]

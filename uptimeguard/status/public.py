@@ -80,6 +80,13 @@ def percent(ratio: float | None, places: int = 3) -> float | None:
     return int(ratio * 100 * scale) / scale
 
 
+def shown_ratio(ratio: float, places: int = 3) -> float:
+    """The ratio the page's percentage shows (`percent` / 100, without the float noise of
+    dividing again): what `uptimeguard_uptime_ratio` exports, so Grafana and the page agree."""
+    scale = 10**places
+    return int(ratio * 100 * scale) / (100 * scale)
+
+
 def site_state(now: SiteNow) -> str:
     if now.in_maintenance:
         return "maintenance"

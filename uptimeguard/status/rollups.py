@@ -196,6 +196,14 @@ def _ending_run(row: DayRollup) -> Outage:
     return Outage(seconds, row.run_started_at if seconds else None)
 
 
+@dataclass(frozen=True, slots=True)
+class Seconds:
+    """Up and down seconds summed over some days (what `uptime_of` reads)."""
+
+    up_seconds: float
+    down_seconds: float
+
+
 def uptime_of(days: Iterable[Any]) -> float | None:
     """Up / (up + down) over many days (anything with `up_seconds` and `down_seconds`);
     None when nothing was observed."""

@@ -22,6 +22,7 @@ from uptimeguard.storage.models import (
     DEFAULT_LOCATION,
     DailyRollupRow,
     IncidentEventRow,
+    IncidentPauseRow,
     IncidentRow,
     ProbeResultRow,
     SiteStateRow,
@@ -136,6 +137,22 @@ class Store:
             rows = (await session.execute(query)).all()
         return {(c, s): (int(g or 0), int(n or 0)) for c, s, g, n in rows}
 
+    async def rollup_seconds(
+        self, first: date, last: date | None = None
+    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """(up, down) seconds per site over the daily rollups of days `first`..`last`
+        (inclusive; open-ended without `last`), maintenance excluded: what uptime is measured
+        over (`uptimeguard.status.rollups.uptime_of`), one row per site and day."""
+        d = DailyRollupRow
+        query = select(d.customer, d.site, func.sum(d.up_seconds), func.sum(d.down_seconds))
+        query = query.where(d.day >= first)
+        if last is not None:
+            query = query.where(d.day <= last)
+        query = query.group_by(d.customer, d.site)
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {(c, s): (float(u or 0.0), float(n or 0.0)) for c, s, u, n in rows}
+
     async def prune_results(self, before: datetime) -> int:
         async with self.sessions.begin() as session:
             result = await session.execute(
@@ -246,9 +263,11 @@ class Store:
         changes: dict[str, Any],
         events: Iterable[NewEvent] = (),
         only_if: dict[str, Any] | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> IncidentRow | None:
         """Apply `changes` and append `events`; with `only_if`, only when those columns still
         hold those values (a conditional update). Returns the row, or None when nothing matched.
+        `also` writes more rows in the same transaction, once the update has matched.
         """
         async with self.sessions.begin() as session:
             statement = update(IncidentRow).where(IncidentRow.id == incident_id)
@@ -261,6 +280,8 @@ class Store:
                 result = await session.execute(statement.values(**changes))
                 if result.rowcount == 0:
                     return None
+            if also is not None:
+                await also(session)
             rows = [_event_row(incident_id, event) for event in events]
             session.add_all(rows)
             incident = await session.get(IncidentRow, incident_id, populate_existing=True)
@@ -360,6 +381,25 @@ class Store:
         query = query.order_by(IncidentEventRow.at, IncidentEventRow.id)
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
+
+    async def pauses_of(self, incident_ids: Collection[int]) -> dict[int, list[IncidentPauseRow]]:
+        """The SLA clock pauses of each incident, oldest first (incidents never paused are
+        left out)."""
+        if not incident_ids:
+            return {}
+        query = (
+            select(IncidentPauseRow)
+            .where(IncidentPauseRow.incident_id.in_(list(incident_ids)))
+            .order_by(IncidentPauseRow.started_at, IncidentPauseRow.id)
+        )
+        found: dict[int, list[IncidentPauseRow]] = {}
+        async with self.sessions() as session:
+            for row in (await session.scalars(query)).all():
+                found.setdefault(row.incident_id, []).append(row)
+        return found
+
+    async def pauses(self, incident_id: int) -> list[IncidentPauseRow]:
+        return (await self.pauses_of([incident_id])).get(incident_id, [])
 
     async def events(self, incident_id: int) -> list[IncidentEventRow]:
         query = (
