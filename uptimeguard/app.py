@@ -113,7 +113,7 @@ async def running_daemon(
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(per_site_histogram=settings.per_site_histogram)
     async with contextlib.AsyncExitStack() as stack:
         # Bind first, so a taken address fails the start before anything else runs.
         host, port = settings.listen_address
