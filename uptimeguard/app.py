@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from uptimeguard.clock import Clock, SystemClock
 from uptimeguard.cluster.node import ClusterNode, Identity, NodeStartError
 from uptimeguard.cluster.runtime import Cluster
-from uptimeguard.config import ConfigError, load_config
+from uptimeguard.config import ConfigError
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
@@ -34,10 +34,14 @@ from uptimeguard.monitor.service import Monitor
 from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
+from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
+from uptimeguard.shrink import reload_refusal
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
+from uptimeguard.storage.urls import describe_database
 from uptimeguard.storage.writer import ResultWriter
+from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
@@ -64,16 +68,31 @@ class Daemon:
     paging: PagingService | None = None
     mail: MailService | None = None
     cluster: Cluster | None = None
+    reader: CheckFileReader | None = None
+    reloads: Reloads | None = None
+    # `run --allow-empty`: a reload may leave no site, or remove most of them.
+    allow_empty: bool = False
 
-    def reload(self) -> bool:
-        """Reload the checks file; keep the old one when the new one is invalid."""
+    async def reload(self) -> bool:
+        """Reload the checks file; keep the old one when the new one is invalid.
+
+        The file is read and validated off the event loop (see `uptimeguard.reloading`);
+        probes, the web server and paging go on meanwhile with the running configuration.
+        """
+        reader = self.reader or CheckFileReader(
+            self.settings.config, self.settings.checks_max_bytes
+        )
         try:
-            config = load_config(self.settings.config)
+            config = await reader.read()
         except ConfigError as error:
             log.error(
                 "reload refused, keeping the running configuration: %s",
                 "; ".join(str(p) for p in error.problems),
             )
+            return False
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        if refusal is not None:
+            log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
@@ -83,6 +102,12 @@ class Daemon:
         self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload in the background (one at a time; see `Reloads`)."""
+        if self.reloads is None:
+            self.reloads = Reloads(self.reload)
+        self.reloads.request()
 
 
 def _check_source_address(address: str) -> None:
@@ -110,6 +135,7 @@ async def running_daemon(
     config: ChecksConfig,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    allow_empty: bool = False,
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
@@ -253,9 +279,13 @@ async def running_daemon(
             len(monitor.scheduler),
             node.name,
             node.location,
-            engine.url.render_as_string(hide_password=True),
+            describe_database(settings.database_url),
         )
-        yield Daemon(
+        for warning in startup_warnings(settings, listener.getsockname()[0]):
+            log.warning("%s", warning)
+        reader = CheckFileReader(settings.config, settings.checks_max_bytes)
+        stack.callback(reader.close)
+        daemon = Daemon(
             settings=settings,
             config=config,
             store=store,
@@ -268,17 +298,22 @@ async def running_daemon(
             paging=paging,
             mail=mail,
             cluster=cluster,
+            reader=reader,
+            allow_empty=allow_empty,
         )
+        daemon.reloads = Reloads(daemon.reload)
+        stack.push_async_callback(daemon.reloads.close)
+        yield daemon
 
 
-async def serve(settings: Settings, config: ChecksConfig) -> None:
+async def serve(settings: Settings, config: ChecksConfig, allow_empty: bool = False) -> None:
     """`uptimeguard run`: run until SIGTERM or SIGINT; SIGHUP reloads the checks file."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    async with running_daemon(settings, config) as daemon:
+    async with running_daemon(settings, config, allow_empty=allow_empty) as daemon:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+        loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
         # What start-up built (the checks file, every site's state, the libraries) lives as
         # long as the process: leave it out of the garbage collector's full passes, which
         # otherwise walk it all again and again while probes come and go.

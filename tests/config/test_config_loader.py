@@ -238,7 +238,7 @@ def test_unknown_key() -> None:
 def test_unknown_top_level_key() -> None:
     assert problems(BASE + "custmers: []\n") == [
         "checks.yaml:18:1: unknown key 'custmers' in the checks file; expected one of: "
-        "defaults, calendars, plans, people, oncall, customers, nps"
+        "defaults, calendars, plans, people, oncall, customers, nps, allow_empty"
     ]
 
 
@@ -638,3 +638,42 @@ def test_fuzz_mutations_of_the_bundled_file(text: str) -> None:
 @given(st.lists(st.sampled_from(_BUNDLED_TEXT.splitlines()), max_size=60))
 def test_fuzz_shuffled_lines_of_the_bundled_file(lines: list[str]) -> None:
     _never_raises_anything_else("\n".join(lines))
+
+
+def test_an_alias_bomb_padded_to_a_large_file_is_refused_before_it_is_read() -> None:
+    # The entry limit grows with the file's length, so padding (a long comment) used to let
+    # a bomb through to be read: here 600,000 entries behind 1,300 nodes. The tree's size is
+    # now measured on the composed graph, where the padding counts for nothing.
+    head, _, _ = BASE.partition("customers:")
+    thousand = ", ".join(["*s"] * 1000)
+    bomb = head + (
+        "#" + "x" * 1_999_998 + "\n"
+        's: &s {id: x, url: "https://x.example/"}\n'
+        f"l: &l [{thousand}]\n"
+        "c: &c {id: acme, name: Acme, plan: basic, sites: *l}\n"
+        f"customers: [{', '.join(['*c'] * 300)}]\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config_text(bomb, env={})
+    assert [str(p) for p in error.value.problems] == [
+        "checks.yaml:1:1: the file expands (through anchors) to too many entries"
+    ]
+
+
+def test_an_anchor_that_contains_itself_is_a_problem() -> None:
+    assert problems(BASE + "x: &x [*x]\n") == [
+        "checks.yaml:1:1: the file expands (through anchors) to too many entries"
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "checks.yaml"
+    path.write_text(BASE + "# " + "x" * 5000 + "\n")
+    size = path.stat().st_size
+    with pytest.raises(ConfigError) as error:
+        load_config(path, env={}, max_bytes=4096)
+    assert [str(p) for p in error.value.problems] == [
+        f"{path}:1:1: the file is {size:,} bytes, over the 4,096-byte limit for a checks file; "
+        "raise UPTIMEGUARD_CHECKS_MAX_BYTES to load it"
+    ]
+    assert load_config(path, env={}, max_bytes=size).customers

@@ -30,6 +30,7 @@ from uptimeguard.reach.callers import Caller
 from uptimeguard.reach.models import PhoneMessageRow
 from uptimeguard.reach.store import ReachStore
 from uptimeguard.storage.repository import NewEvent, Store
+from uptimeguard.web.inputs import ascii_int
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class PhoneLine:
         url = params.get("RecordingUrl", "").strip()
         status = params.get("RecordingStatus", "completed")
         duration_text = params.get("RecordingDuration", "").strip()
-        duration = int(duration_text) if duration_text.isdigit() else None
+        duration = ascii_int(duration_text, digits=9)
         if not _RECORDING_SID.fullmatch(sid) or not _is_web_url(url) or status != "completed":
             return phone_twiml.say_and_hang_up(callers.NOTHING_HEARD)
         if duration == 0:

@@ -1,4 +1,4 @@
-"""The admin API (SPEC section 6): sites and incidents."""
+"""The admin API: sites and incidents."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from uptimeguard.cluster.views import nodes_report
 from uptimeguard.incidents.errors import NotFound
-from uptimeguard.incidents.views import event_dict, incident_dict, iso
+from uptimeguard.incidents.views import event_dict, incident_dict, iso, pause_dicts
 from uptimeguard.storage.repository import INCIDENT_STATUSES
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import BadRequest
+from uptimeguard.web.inputs import Line, Text, ascii_int, check_query_text, read_json
 
 MAX_TEXT = 10_000
 M = TypeVar("M", bound=BaseModel)
@@ -20,31 +21,39 @@ M = TypeVar("M", bound=BaseModel)
 
 class OpenIncidentBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    customer: str = Field(min_length=1, max_length=64)
-    site: str | None = Field(default=None, min_length=1, max_length=64)
-    severity: str = Field(min_length=1, max_length=64)
-    summary: str = Field(min_length=1, max_length=MAX_TEXT)
-    by: str = Field(default="api", min_length=1, max_length=128)
+    customer: Line = Field(min_length=1, max_length=64)
+    site: Line | None = Field(default=None, min_length=1, max_length=64)
+    severity: Line = Field(min_length=1, max_length=64)
+    summary: Text = Field(min_length=1, max_length=MAX_TEXT)
+    by: Line = Field(default="api", min_length=1, max_length=128)
 
 
 class WorkBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    by: Line = Field(min_length=1, max_length=128)
+    note: Text | None = Field(default=None, max_length=MAX_TEXT)
+
+
+class PauseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     by: str = Field(min_length=1, max_length=128)
-    note: str | None = Field(default=None, max_length=MAX_TEXT)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class ResumeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    by: str = Field(min_length=1, max_length=128)
 
 
 class NoteBody(WorkBody):
-    note: str = Field(min_length=1, max_length=MAX_TEXT)
+    note: Text = Field(min_length=1, max_length=MAX_TEXT)
     # True: the note is an update for customers and shows on the public status page.
     public: StrictBool = False
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """The JSON body as `model`, or BadRequest naming the first field at fault."""
-    try:
-        raw = await request.json()
-    except ValueError:
-        raise BadRequest("body is not valid JSON") from None
+    raw = await read_json(request)
     if not isinstance(raw, dict):
         raise BadRequest("body must be a JSON object")
     try:
@@ -57,9 +66,10 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 def incident_id(request: web.Request) -> int:
     text = request.match_info["id"]
-    if not text.isdigit() or len(text) > 18:
+    number = ascii_int(text)
+    if number is None:
         raise NotFound(f"no incident {text!r}")
-    return int(text)
+    return number
 
 
 def check_query(request: web.Request, allowed: tuple[str, ...] = ()) -> None:
@@ -113,7 +123,7 @@ async def list_incidents(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in INCIDENT_STATUSES:
         raise BadRequest(f"status: expected one of {', '.join(INCIDENT_STATUSES)}")
-    customer = request.query.get("customer")
+    customer = check_query_text(request, "customer")
     rows = await context.store.incidents(status=status, customer=customer)
     return web.json_response({"incidents": [incident_dict(row) for row in rows]})
 
@@ -125,6 +135,9 @@ async def get_incident(request: web.Request) -> web.Response:
     if row is None:
         raise NotFound(f"no incident {number}")
     body: dict[str, Any] = incident_dict(row)
+    pauses = pause_dicts(await context.store.pauses(number), context.clock.now())
+    body["sla"]["paused_seconds"] = sum(p["seconds"] for p in pauses)
+    body["pauses"] = pauses
     body["timeline"] = [event_dict(event) for event in await context.store.events(number)]
     return web.json_response(body)
 
@@ -156,6 +169,24 @@ async def resolve_incident(request: web.Request) -> web.Response:
     return web.json_response(incident_dict(row))
 
 
+async def pause_incident(request: web.Request) -> web.Response:
+    """Stop the SLA clock (waiting on the customer): 409 when resolved or already paused."""
+    context = request.app[CONTEXT]
+    number = incident_id(request)
+    body = await parse_body(request, PauseBody)
+    row = await context.incidents.pause(number, body.by, body.reason, context.clock.now())
+    return web.json_response(incident_dict(row))
+
+
+async def resume_incident(request: web.Request) -> web.Response:
+    """Restart the SLA clock: deadlines move on by the paused time; 409 when not paused."""
+    context = request.app[CONTEXT]
+    number = incident_id(request)
+    body = await parse_body(request, ResumeBody)
+    row = await context.incidents.resume(number, body.by, context.clock.now())
+    return web.json_response(incident_dict(row))
+
+
 async def note_incident(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     number = incident_id(request)
@@ -182,4 +213,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/incidents/{id}/ack", ack_incident)
     app.router.add_post("/api/v1/incidents/{id}/resolve", resolve_incident)
     app.router.add_post("/api/v1/incidents/{id}/notes", note_incident)
+    app.router.add_post("/api/v1/incidents/{id}/pause", pause_incident)
+    app.router.add_post("/api/v1/incidents/{id}/resume", resume_incident)
     app.router.add_get("/api/v1/nodes", list_nodes)

@@ -13,7 +13,6 @@ Bad input gets 400 naming the field; more than `LIMIT` requests from one client 
 from __future__ import annotations
 
 import ipaddress
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +25,7 @@ from uptimeguard.notify.subscriptions import parse_email
 from uptimeguard.status.templates import environment, stylesheet
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import BadRequest
+from uptimeguard.web.inputs import read_json
 from uptimeguard.web.ratelimit import RateLimiter
 from uptimeguard.web.status_routes import PAGES, SLUG, security_headers
 
@@ -87,10 +87,7 @@ def _page(
 
 async def _fields(request: web.Request) -> tuple[Any, list[Any] | None]:
     if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise BadRequest("body is not valid JSON") from None
+        body = await read_json(request)
         if not isinstance(body, dict):
             raise BadRequest('body must be a JSON object: {"email": ..., "sites": [...]}')
         sites = body.get("sites")

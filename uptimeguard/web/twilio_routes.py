@@ -1,4 +1,4 @@
-"""Twilio's webhooks (SPEC section 6): inbound SMS, a call's TwiML, its keypress, delivery status.
+"""Twilio's webhooks: inbound SMS, a call's TwiML, its keypress, delivery status.
 
 Every route refuses with 403, before reading anything else, a request whose
 `X-Twilio-Signature` does not verify against TWILIO_AUTH_TOKEN and PUBLIC_URL.
@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import MultiDict
 
+from uptimeguard.paging.inbound import Malformed
 from uptimeguard.paging.service import PagingService
 from uptimeguard.paging.twilio.webhooks import SIGNATURE_HEADER, verified, webhook_url
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import json_error
+from uptimeguard.web.inputs import ascii_int, clean_fields
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
             params = await request.post()
         except (UnicodeDecodeError, ValueError):
             return json_error(400, f"the body is not {FORM} in UTF-8")
-        fields = MultiDict((k, v) for k, v in params.items() if isinstance(v, str))
+        fields: MultiDict[str] = MultiDict((k, v) for k, v in params.items() if isinstance(v, str))
         ok = verified(
             token.get_secret_value() if token else None,
             settings.public_url,
@@ -55,7 +57,9 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
             return json_error(403, "the Twilio signature is missing or does not verify")
         if paging is None:
             return json_error(503, "paging is not running")
-        return await handler(request, paging, fields)
+        # Verified as sent; what is read from here on carries no control characters (a NUL
+        # would fail PostgreSQL's insert; anything else would reach a page or an SMS).
+        return await handler(request, paging, clean_fields(fields))
 
     return route
 
@@ -66,20 +70,24 @@ signed = _signed
 
 def _page_id(request: web.Request) -> int:
     text = request.match_info["page_id"]
-    if not text.isdigit() or len(text) > 18:
+    number = ascii_int(text)
+    if number is None:
         raise web.HTTPNotFound(reason=f"no page {text!r}")
-    return int(text)
+    return number
 
 
 async def sms(request: web.Request, paging: PagingService, fields: MultiDict[str]) -> web.Response:
-    return web.Response(text=await paging.inbound.sms(fields), content_type=XML)
+    try:
+        text = await paging.inbound.sms(fields)
+    except Malformed as error:
+        return json_error(400, str(error))
+    return web.Response(text=text, content_type=XML)
 
 
 async def voice(
     request: web.Request, paging: PagingService, fields: MultiDict[str]
 ) -> web.Response:
-    play = request.query.get("play", "1")
-    number = int(play) if play.isdigit() and len(play) < 3 else 1
+    number = ascii_int(request.query.get("play", "1"), digits=2) or 1
     return web.Response(text=await paging.inbound.call(_page_id(request), number), content_type=XML)
 
 

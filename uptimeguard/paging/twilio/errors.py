@@ -13,6 +13,8 @@ import os
 import aiohttp
 from twilio.base.exceptions import TwilioException
 
+from uptimeguard.web.inputs import ascii_int
+
 # Twilio error codes (https://www.twilio.com/docs/api/errors) as an operator would say them.
 REST_CAUSES: dict[int, str] = {
     20003: "Twilio refused the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
@@ -68,7 +70,7 @@ def from_twilio(error: TwilioException) -> TransportError:
     """A `TwilioRestException` (or the newer `TwilioServiceException`) as a TransportError."""
     status = int(getattr(error, "status", 0) or 0)
     code = getattr(error, "code", None)
-    code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+    code = code if isinstance(code, int) else ascii_int(code if isinstance(code, str) else None)
     transient = status >= 500 or status == 429 or code in TRANSIENT_CODES
     said = getattr(error, "detail", None) or getattr(error, "msg", None) or ""
     said = str(said).removeprefix("Unable to create record: ")
@@ -95,7 +97,8 @@ def from_network(error: BaseException, written: bool = False) -> TransportError:
 
 def delivery_cause(status: str, error_code: str | None) -> str:
     """Why a status callback says a page did not arrive."""
-    if error_code and error_code.isdigit() and int(error_code) in DELIVERY_CAUSES:
-        return f"{DELIVERY_CAUSES[int(error_code)]} (Twilio error {error_code})"
+    code = ascii_int(error_code, digits=9)
+    if code is not None and code in DELIVERY_CAUSES:
+        return f"{DELIVERY_CAUSES[code]} (Twilio error {error_code})"
     text = CALL_OUTCOMES.get(status, f"Twilio reports '{status}'")
     return f"{text} (Twilio error {error_code})" if error_code else text

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
-_ACK = re.compile(r"\s*ack\s*#?\s*(\d{1,18})?\s*[.!]*\s*", re.IGNORECASE)
+_ACK = re.compile(r"\s*ack\s*#?\s*([0-9]{1,18})?\s*[.!]*\s*", re.IGNORECASE)
 
 # Twilio's terminal statuses -> ours. Anything else (queued, sending, sent, ringing,
 # in-progress, ...) is a step on the way and changes nothing.
