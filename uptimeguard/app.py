@@ -36,9 +36,11 @@ from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
+from uptimeguard.shrink import reload_refusal
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
+from uptimeguard.storage.file_watch import DatabaseFile
 from uptimeguard.storage.repository import Store
-from uptimeguard.storage.urls import describe_database
+from uptimeguard.storage.urls import describe_database, sqlite_path
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
@@ -69,6 +71,8 @@ class Daemon:
     cluster: Cluster | None = None
     reader: CheckFileReader | None = None
     reloads: Reloads | None = None
+    # `run --allow-empty`: a reload may leave no site, or remove most of them.
+    allow_empty: bool = False
 
     async def reload(self) -> bool:
         """Reload the checks file; keep the old one when the new one is invalid.
@@ -86,6 +90,10 @@ class Daemon:
                 "reload refused, keeping the running configuration: %s",
                 "; ".join(str(p) for p in error.problems),
             )
+            return False
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        if refusal is not None:
+            log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
@@ -128,10 +136,11 @@ async def running_daemon(
     config: ChecksConfig,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    allow_empty: bool = False,
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(per_site_histogram=settings.per_site_histogram)
     async with contextlib.AsyncExitStack() as stack:
         # Bind first, so a taken address fails the start before anything else runs.
         host, port = settings.listen_address
@@ -149,6 +158,7 @@ async def running_daemon(
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise StartupError(f"database unavailable: {reason}") from error
         store = Store(engine)
+        database_file = DatabaseFile(sqlite_path(settings.database_url))
         # Join the cluster (or, on SQLite, take the file) before doing any work: a second
         # daemon under the same name, or on the same SQLite file, stops here.
         identity = Identity(
@@ -243,8 +253,14 @@ async def running_daemon(
         async def ready() -> bool:
             # Ready means results are being stored: the database answers a query and the
             # last write of results went through. A locked SQLite file still answers reads
-            # (WAL), so the ping alone would not see it.
-            return monitor.running and writer.healthy and await ping(engine)
+            # (WAL), so the ping alone would not see it; nor does it see the SQLite file
+            # deleted under us (the open connection writes to the unlinked file).
+            return (
+                monitor.running
+                and writer.healthy
+                and database_file.problem() is None
+                and await ping(engine)
+            )
 
         context = WebContext(
             settings=settings,
@@ -291,17 +307,18 @@ async def running_daemon(
             mail=mail,
             cluster=cluster,
             reader=reader,
+            allow_empty=allow_empty,
         )
         daemon.reloads = Reloads(daemon.reload)
         stack.push_async_callback(daemon.reloads.close)
         yield daemon
 
 
-async def serve(settings: Settings, config: ChecksConfig) -> None:
+async def serve(settings: Settings, config: ChecksConfig, allow_empty: bool = False) -> None:
     """`uptimeguard run`: run until SIGTERM or SIGINT; SIGHUP reloads the checks file."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    async with running_daemon(settings, config) as daemon:
+    async with running_daemon(settings, config, allow_empty=allow_empty) as daemon:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)

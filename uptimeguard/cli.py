@@ -1,4 +1,5 @@
-"""The `uptimeguard` command (SPEC section 2). Thin: parse, call the app, print.
+"""The `uptimeguard` command: uptime monitoring with SLA clocks and paging. Thin: parse, call
+the app, print.
 
 Exit codes: 0 success, 2 bad input (config, flags), 1 failure at run time. Bad input is one
 line on stderr per problem, never a traceback.
@@ -51,12 +52,16 @@ def _config(settings: Settings) -> ChecksConfig:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from uptimeguard.app import StartupError, serve
+    from uptimeguard.shrink import start_refusal
 
     settings = _settings(args)
     config = _config(settings)
+    refusal = start_refusal(config, args.allow_empty)
+    if refusal is not None:
+        raise UsageError(refusal)
     setup_logging(settings)
     try:
-        asyncio.run(serve(settings, config))
+        asyncio.run(serve(settings, config, allow_empty=args.allow_empty))
     except StartupError as error:
         print(f"uptimeguard: error: {error}", file=sys.stderr)
         return 1
@@ -180,8 +185,22 @@ def cmd_example_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("uptimeguard")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="uptimeguard", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="uptimeguard",
+        description="Uptime monitoring with SLA clocks and paging. See the README for each "
+        "command, the checks file and the settings.",
+    )
+    parser.add_argument("--version", action="version", version=f"uptimeguard {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(
@@ -210,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--node", help="this node's name (default: $UPTIMEGUARD_NODE, the host name)")
     run.add_argument(
         "--location", help="where this node probes from (default: $UPTIMEGUARD_LOCATION, default)"
+    )
+    run.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="start with a checks file of no sites, and let a reload remove most or all of them",
     )
 
     with_config(add("validate", cmd_validate, "check the checks file"))
