@@ -60,7 +60,10 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers", "nps")
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover", "agree")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
-PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation", "phone", "callback")
+PLAN_KEYS = (
+    "calendar", "severities", "causes", "sla_escalation", "phone", "callback",
+    "call_needs_keypress",
+)  # fmt: skip
 SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours", "worked")
 SLA_STEP_KEYS = ("at", "notify", "severities")
 
@@ -322,6 +325,9 @@ def _plan(
     # The severities a phone message and a callback request open (defaults: see Plan).
     known = p.known("severity", names, f" in {where}")
     phone, callback = s.value("phone", known), s.value("callback", known)
+    keypress = s.value("call_needs_keypress", p.parse_bool)
+    if s.has("call_needs_keypress") and keypress is None:
+        return None
     if plan_id is None or calendar is None or causes is None or steps is None:
         return None
     if not severities or None in severities.values():
@@ -329,7 +335,9 @@ def _plan(
     if (s.has("phone") and phone is None) or (s.has("callback") and callback is None):
         return None
     valid = tuple(severity for severity in severities.values() if severity is not None)
-    return Plan(plan_id, calendar, valid, causes, tuple(steps), phone, callback)
+    return Plan(
+        plan_id, calendar, valid, causes, tuple(steps), phone, callback, keypress is not False
+    )
 
 
 def _severities(
