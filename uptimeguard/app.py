@@ -36,6 +36,7 @@ from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
 from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
+from uptimeguard.shrink import reload_refusal
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.urls import describe_database
@@ -69,6 +70,8 @@ class Daemon:
     cluster: Cluster | None = None
     reader: CheckFileReader | None = None
     reloads: Reloads | None = None
+    # `run --allow-empty`: a reload may leave no site, or remove most of them.
+    allow_empty: bool = False
 
     async def reload(self) -> bool:
         """Reload the checks file; keep the old one when the new one is invalid.
@@ -86,6 +89,10 @@ class Daemon:
                 "reload refused, keeping the running configuration: %s",
                 "; ".join(str(p) for p in error.problems),
             )
+            return False
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        if refusal is not None:
+            log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
@@ -128,6 +135,7 @@ async def running_daemon(
     config: ChecksConfig,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    allow_empty: bool = False,
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
@@ -291,17 +299,18 @@ async def running_daemon(
             mail=mail,
             cluster=cluster,
             reader=reader,
+            allow_empty=allow_empty,
         )
         daemon.reloads = Reloads(daemon.reload)
         stack.push_async_callback(daemon.reloads.close)
         yield daemon
 
 
-async def serve(settings: Settings, config: ChecksConfig) -> None:
+async def serve(settings: Settings, config: ChecksConfig, allow_empty: bool = False) -> None:
     """`uptimeguard run`: run until SIGTERM or SIGINT; SIGHUP reloads the checks file."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    async with running_daemon(settings, config) as daemon:
+    async with running_daemon(settings, config, allow_empty=allow_empty) as daemon:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)

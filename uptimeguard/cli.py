@@ -51,12 +51,16 @@ def _config(settings: Settings) -> ChecksConfig:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from uptimeguard.app import StartupError, serve
+    from uptimeguard.shrink import start_refusal
 
     settings = _settings(args)
     config = _config(settings)
+    refusal = start_refusal(config, args.allow_empty)
+    if refusal is not None:
+        raise UsageError(refusal)
     setup_logging(settings)
     try:
-        asyncio.run(serve(settings, config))
+        asyncio.run(serve(settings, config, allow_empty=args.allow_empty))
     except StartupError as error:
         print(f"uptimeguard: error: {error}", file=sys.stderr)
         return 1
@@ -210,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--node", help="this node's name (default: $UPTIMEGUARD_NODE, the host name)")
     run.add_argument(
         "--location", help="where this node probes from (default: $UPTIMEGUARD_LOCATION, default)"
+    )
+    run.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="start with a checks file of no sites, and let a reload remove most or all of them",
     )
 
     with_config(add("validate", cmd_validate, "check the checks file"))

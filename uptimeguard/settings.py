@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # The most SMS segments one page may take (153 GSM-7 or 67 UCS-2 characters each once a
+    # message is split); a longer page is cut, keeping how to acknowledge. Twilio's own limit
+    # is 1,600 characters, about 10 segments.
+    sms_max_segments: int = Field(default=4, ge=1, le=10)
     log_format: str = Field(default="text", pattern="^(text|json)$")
     # Probe results are written in batches: at most this many rows or this many seconds apart.
     write_batch_size: int = Field(default=500, ge=1)

@@ -238,7 +238,7 @@ def test_unknown_key() -> None:
 def test_unknown_top_level_key() -> None:
     assert problems(BASE + "custmers: []\n") == [
         "checks.yaml:18:1: unknown key 'custmers' in the checks file; expected one of: "
-        "defaults, calendars, plans, people, oncall, customers, nps"
+        "defaults, calendars, plans, people, oncall, customers, nps, allow_empty"
     ]
 
 

@@ -57,7 +57,16 @@ T = TypeVar("T")
 # is seconds at 100,000 sites; it reports the same marks and errors.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TOP_KEYS = ("defaults", "calendars", "plans", "people", "oncall", "customers", "nps")
+TOP_KEYS = (
+    "defaults",
+    "calendars",
+    "plans",
+    "people",
+    "oncall",
+    "customers",
+    "nps",
+    "allow_empty",
+)
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover", "agree")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
 PLAN_KEYS = (
@@ -183,6 +192,7 @@ def _read(ctx: Context, root: Node | None) -> ChecksConfig | None:
     oncall = read_oncall(ctx, top.get("oncall"), people)
     customers = read_customers(ctx, top.get("customers"), plans, defaults)
     nps = read_nps(ctx, top.get("nps"))
+    allow_empty = top.value("allow_empty", p.parse_bool)
     if ctx.problems or defaults is None or nps is None:
         return None
     return ChecksConfig(
@@ -194,6 +204,7 @@ def _read(ctx: Context, root: Node | None) -> ChecksConfig | None:
         oncall=oncall,
         customers=tuple(customers),
         nps=nps,
+        allow_empty=bool(allow_empty),
     )
 
 

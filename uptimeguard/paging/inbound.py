@@ -7,13 +7,17 @@ before anything here runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.paging import messages
 from uptimeguard.paging.models import PageRow
+from uptimeguard.paging.seen import SID, SeenMessages
+from uptimeguard.paging.told import Told, mentions
 from uptimeguard.paging.twilio import twiml
 from uptimeguard.paging.twilio.webhooks import answered_by_machine, parse_ack
 
@@ -26,9 +30,25 @@ log = logging.getLogger(__name__)
 HELP = "Reply ACK <incident number> to acknowledge, e.g. ACK 12."
 
 
+class Malformed(ValueError):
+    """A signed SMS webhook that is not one Twilio sends (HTTP 400)."""
+
+
+def _which(waiting: list[int]) -> str:
+    listed = ", ".join(str(i) for i in waiting[: messages.MAX_LISTED])
+    if len(waiting) > messages.MAX_LISTED:
+        listed += f" and {len(waiting) - messages.MAX_LISTED} more"
+    return (
+        f"Not acknowledged: incidents {listed} were paged to you and are unacknowledged. "
+        f"Reply ACK <incident number>, e.g. ACK {waiting[-1]}."
+    )
+
+
 class Inbound:
     def __init__(self, service: PagingService, public_url: str | None) -> None:
         self._service = service
+        self._seen = SeenMessages(service.store)
+        self._told = Told(service.store)
         self._public_url = public_url.rstrip("/") if public_url else ""
 
     def who(self, phone: str) -> str | None:
@@ -42,24 +62,45 @@ class Inbound:
         return None
 
     async def sms(self, params: Mapping[str, str]) -> str:
-        """An inbound SMS; returns the TwiML reply."""
+        """An inbound SMS; returns the TwiML reply. Raises `Malformed` for a signed request
+        with no `MessageSid` (Twilio sends one with every SMS)."""
         phone = params.get("From", "").strip()
         name = self.who(phone)
         if name is None:
             log.warning("SMS from a number not in the checks file ignored")
             return twiml.sms_reply(None)
-        is_ack, number = parse_ack(params.get("Body", ""))
+        sid = params.get("MessageSid", "").strip()
+        if not SID.fullmatch(sid):
+            raise Malformed("MessageSid: missing or malformed; Twilio sends one with every SMS")
+        now = self._service.clock.now()
+        if not await self._seen.claim(sid, phone, now):
+            log.warning("SMS %s from %s was already taken: answered, nothing done", sid, name)
+            return twiml.sms_reply(None)
+        try:
+            reply = await self._answer(phone, name, params.get("Body", ""), now)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._seen.release(sid)  # so Twilio's retry is taken, not refused
+            raise
+        return twiml.sms_reply(reply)
+
+    async def _answer(self, phone: str, name: str, body: str, now: datetime) -> str:
+        is_ack, number = parse_ack(body)
         if not is_ack:
-            return twiml.sms_reply(HELP)
+            return HELP
         if number is not None:
-            ids = [number]
-        else:
-            page = await self._service.outbox.latest_to(phone)
-            if page is None:
-                return twiml.sms_reply("Nothing to acknowledge: no page was sent to this number.")
-            ids = list((page.data or {}).get("incidents") or [page.incident_id])
-        replies = [await self.acknowledge(i, name, "SMS") for i in ids]
-        return twiml.sms_reply(" ".join(replies))
+            return await self.acknowledge(number, name, "SMS")
+        # A bare ACK answers the last page told to this number before the reply came; when
+        # another incident told to it also waits for an acknowledgement, it is not clear which
+        # was meant, and acknowledging the wrong one would stop its ladder: ask.
+        page = await self._told.latest(phone, now)
+        if page is None:
+            return "Nothing to acknowledge: no page was sent to this number."
+        ids = mentions(page)
+        waiting = await self._told.waiting(phone, now)
+        if [i for i in waiting if i not in ids]:
+            return _which(waiting)
+        return " ".join([await self.acknowledge(i, name, "SMS") for i in ids])
 
     async def acknowledge(self, incident_id: int, name: str, via: str) -> str:
         """Acknowledge for `name`; returns what to tell them. Of two people acknowledging at

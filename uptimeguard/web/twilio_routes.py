@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import MultiDict
 
+from uptimeguard.paging.inbound import Malformed
 from uptimeguard.paging.service import PagingService
 from uptimeguard.paging.twilio.webhooks import SIGNATURE_HEADER, verified, webhook_url
 from uptimeguard.web.context import CONTEXT
@@ -76,7 +77,11 @@ def _page_id(request: web.Request) -> int:
 
 
 async def sms(request: web.Request, paging: PagingService, fields: MultiDict[str]) -> web.Response:
-    return web.Response(text=await paging.inbound.sms(fields), content_type=XML)
+    try:
+        text = await paging.inbound.sms(fields)
+    except Malformed as error:
+        return json_error(400, str(error))
+    return web.Response(text=text, content_type=XML)
 
 
 async def voice(
