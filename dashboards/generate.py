@@ -4,7 +4,7 @@ The JSON files are what Grafana imports; this script is how they are kept consis
 data-source variable, unique panel ids, a grid without overlaps). Edit here, run it, commit
 both. `tests/metrics/test_dashboards_schema.py` fails when the JSON and this script disagree.
 
-Every query reads only the metrics of SPEC section 7 (and the process collector's), with
+Every query reads only the metrics the README lists (and the process collector's), with
 bounded labels: customer, site, severity, cause, outcome, channel, result, window, target.
 """
 

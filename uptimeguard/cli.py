@@ -1,4 +1,5 @@
-"""The `uptimeguard` command (SPEC section 2). Thin: parse, call the app, print.
+"""The `uptimeguard` command: uptime monitoring with SLA clocks and paging. Thin: parse, call
+the app, print.
 
 Exit codes: 0 success, 2 bad input (config, flags), 1 failure at run time. Bad input is one
 line on stderr per problem, never a traceback.
@@ -184,8 +185,22 @@ def cmd_example_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("uptimeguard")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="uptimeguard", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="uptimeguard",
+        description="Uptime monitoring with SLA clocks and paging. See the README for each "
+        "command, the checks file and the settings.",
+    )
+    parser.add_argument("--version", action="version", version=f"uptimeguard {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(

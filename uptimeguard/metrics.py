@@ -1,4 +1,4 @@
-"""Metric definitions (SPEC section 7) on a registry passed in, never the global one.
+"""Metric definitions (the README's "Metrics") on a registry passed in, never the global one.
 
 Labels stay bounded: customer, site, severity, cause, outcome, channel, result, window, target;
 never an incident id or a URL.

@@ -1,4 +1,5 @@
-"""Load the checks file (SPEC section 4) into `ChecksConfig`, or report every problem at once.
+"""Load the checks file (the README's "The checks file") into `ChecksConfig`, or report every
+problem at once.
 
 The file is composed into YAML nodes (never constructed into Python objects), so every problem
 names `FILE:LINE:COL` of the key or value at fault. Sections are read in dependency order

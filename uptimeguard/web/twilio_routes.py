@@ -1,4 +1,4 @@
-"""Twilio's webhooks (SPEC section 6): inbound SMS, a call's TwiML, its keypress, delivery status.
+"""Twilio's webhooks: inbound SMS, a call's TwiML, its keypress, delivery status.
 
 Every route refuses with 403, before reading anything else, a request whose
 `X-Twilio-Signature` does not verify against TWILIO_AUTH_TOKEN and PUBLIC_URL.

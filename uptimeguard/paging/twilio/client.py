@@ -61,7 +61,7 @@ class TwilioSender:
         self._http = AsyncTwilioHttpClient(logger=_HTTP_LOG, trace_configs=[_trace_config()])
         self._client = Client(account_sid, auth_token, http_client=self._http)
         # Messages and Calls live on the `api` domain; an egress proxy or a test double keeps
-        # Twilio's paths under another base (SPEC section 3, TWILIO_API_BASE).
+        # Twilio's paths under another base (the TWILIO_API_BASE setting).
         self._client.api.base_url = api_base.rstrip("/")
         self._from = from_
 
