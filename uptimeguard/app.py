@@ -38,8 +38,9 @@ from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
 from uptimeguard.shrink import reload_refusal
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
+from uptimeguard.storage.file_watch import DatabaseFile
 from uptimeguard.storage.repository import Store
-from uptimeguard.storage.urls import describe_database
+from uptimeguard.storage.urls import describe_database, sqlite_path
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
 from uptimeguard.web.context import WebContext
@@ -139,7 +140,7 @@ async def running_daemon(
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(per_site_histogram=settings.per_site_histogram)
     async with contextlib.AsyncExitStack() as stack:
         # Bind first, so a taken address fails the start before anything else runs.
         host, port = settings.listen_address
@@ -157,6 +158,7 @@ async def running_daemon(
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise StartupError(f"database unavailable: {reason}") from error
         store = Store(engine)
+        database_file = DatabaseFile(sqlite_path(settings.database_url))
         # Join the cluster (or, on SQLite, take the file) before doing any work: a second
         # daemon under the same name, or on the same SQLite file, stops here.
         identity = Identity(
@@ -251,8 +253,14 @@ async def running_daemon(
         async def ready() -> bool:
             # Ready means results are being stored: the database answers a query and the
             # last write of results went through. A locked SQLite file still answers reads
-            # (WAL), so the ping alone would not see it.
-            return monitor.running and writer.healthy and await ping(engine)
+            # (WAL), so the ping alone would not see it; nor does it see the SQLite file
+            # deleted under us (the open connection writes to the unlinked file).
+            return (
+                monitor.running
+                and writer.healthy
+                and database_file.problem() is None
+                and await ping(engine)
+            )
 
         context = WebContext(
             settings=settings,

@@ -1,8 +1,12 @@
 """What people answer: an SMS `ACK <id>` or `ACK`, and a keypress on a call.
 
-Only numbers in the checks file (people and the desk) may acknowledge by SMS; a text from any
-other number gets no reply. The routes in `web/twilio_routes.py` check Twilio's signature
-before anything here runs.
+Who may acknowledge: by SMS, a number in the checks file (a person or the desk) that was sent
+a page about the incident (a ladder step, an SLA escalation, a desk notice); by keypress, the
+person the call went to. `ACK 7` for an incident never paged to the number is refused and
+says so: ids start again at 1 on a new database, so an old `ACK 7` must not reach whatever is
+incident 7 now. Anyone else works incidents through the admin API or the CLI. A text from a
+number not in the checks file gets no reply. The routes in `web/twilio_routes.py` check
+Twilio's signature before anything here runs.
 """
 
 from __future__ import annotations
@@ -32,6 +36,13 @@ HELP = "Reply ACK <incident number> to acknowledge, e.g. ACK 12."
 
 class Malformed(ValueError):
     """A signed SMS webhook that is not one Twilio sends (HTTP 400)."""
+
+
+def _not_told(incident_id: int) -> str:
+    return (
+        f"Not acknowledged: incident {incident_id} was never paged to this number. Only people "
+        "paged about an incident may acknowledge it by SMS."
+    )
 
 
 def _which(waiting: list[int]) -> str:
@@ -89,6 +100,10 @@ class Inbound:
         if not is_ack:
             return HELP
         if number is not None:
+            if await self._service.store.incident(number) is None:
+                return f"No incident {number}."
+            if not await self._told.was_told(phone, number, now):
+                return _not_told(number)
             return await self.acknowledge(number, name, "SMS")
         # A bare ACK answers the last page told to this number before the reply came; when
         # another incident told to it also waits for an acknowledgement, it is not clear which
