@@ -23,7 +23,7 @@ from uptimeguard.paging.models import PageRow
 from uptimeguard.paging.seen import SID, SeenMessages
 from uptimeguard.paging.told import Told, mentions
 from uptimeguard.paging.twilio import twiml
-from uptimeguard.paging.twilio.webhooks import parse_ack
+from uptimeguard.paging.twilio.webhooks import answered_by_machine, parse_ack
 
 if TYPE_CHECKING:
     from uptimeguard.paging.service import PagingService
@@ -160,11 +160,16 @@ class Inbound:
         replay = f"{base}?play={play + 1}" if play < twiml.MAX_PLAYS else None
         return twiml.page_call(page.body, f"{base}/gather", replay)
 
-    async def call(self, page_id: int, play: int = 1) -> str:
-        """The TwiML Twilio fetches when the call is answered (and for each replay)."""
+    async def call(self, page_id: int, play: int = 1, answered_by: str = "") -> str:
+        """The TwiML Twilio fetches when the call is answered (and for each replay). A machine
+        answering (voicemail, a fax) is hung up on and counts as no answer at once."""
         page = await self._service.outbox.page(page_id)
         if page is None or page.channel != "voice":
             return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
+        if answered_by_machine({"AnsweredBy": answered_by}):
+            await self._service.dispatcher.machine_answered(page, answered_by)
+            self._service.wake()
+            return twiml.hang_up()
         return self._page_call(page, play)
 
     async def keypress(self, page_id: int, digits: str) -> str:
@@ -172,6 +177,8 @@ class Inbound:
         page = await self._service.outbox.page(page_id)
         if page is None or page.channel != "voice":
             return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
+        # Someone is on the line: the call was answered (see `Dispatcher.delivery`).
+        await self._service.outbox.note_keypress(page.id, digits.strip(), self._service.clock.now())
         if digits.strip() != "1":
             return self._page_call(page, 1)
         reply = await self.acknowledge(page.incident_id, page.name, "phone")
