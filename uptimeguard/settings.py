@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from uptimeguard.config._size import DEFAULT_MAX_BYTES
 from uptimeguard.config.parsers import parse_dns_server
 from uptimeguard.storage.urls import normalize_database_url
 
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     config: str = "checks.yaml"
+    # A checks file bigger than this is refused before it is read (at start and on SIGHUP).
+    checks_max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     listen: str = "127.0.0.1:8080"
     admin_token: SecretStr | None = None
     public_url: str | None = None
@@ -47,6 +50,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # The most SMS segments one page may take (153 GSM-7 or 67 UCS-2 characters each once a
+    # message is split); a longer page is cut, keeping how to acknowledge. Twilio's own limit
+    # is 1,600 characters, about 10 segments.
+    sms_max_segments: int = Field(default=4, ge=1, le=10)
     log_format: str = Field(default="text", pattern="^(text|json)$")
     # Probe results are written in batches: at most this many rows or this many seconds apart.
     write_batch_size: int = Field(default=500, ge=1)
@@ -84,6 +91,9 @@ class Settings(BaseSettings):
     # old a result must be to be folded (younger ones may still be in a node's write buffer).
     rollup_interval_seconds: float = Field(default=300.0, ge=1.0)
     rollup_grace_seconds: float = Field(default=60.0, ge=1.0)
+    # /metrics: the probe-time histogram per site (14 lines a site, 123 MB of text at
+    # 100,000 sites) rather than per customer; each site's last probe time is always there.
+    per_site_histogram: bool = False
     # Several nodes (PostgreSQL only; see docs/CLUSTER.md). A node counts as dead this long
     # after its last heartbeat (on the database clock), and its sites move to the live nodes.
     node: str = Field(default_factory=default_node_name)

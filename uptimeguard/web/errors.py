@@ -1,5 +1,6 @@
-"""JSON errors and the middleware that turns known exceptions into 400/404, and a database
-that cannot serve now (disk full, I/O error, server gone) into 503 with `Retry-After`."""
+"""JSON errors and the middleware that turns known exceptions into 400/404/409, and a
+database that cannot serve now (disk full, I/O error, server gone) into 503 with
+`Retry-After`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
 from uptimeguard.storage.unavailable import unavailable_reason
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except Conflict as error:
+        return json_error(409, str(error))
     except (BadRequest, IncidentError) as error:
         return json_error(400, str(error))
     except NotFound as error:
