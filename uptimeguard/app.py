@@ -24,8 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from uptimeguard.clock import Clock, SystemClock
 from uptimeguard.cluster.node import ClusterNode, Identity, NodeStartError
 from uptimeguard.cluster.runtime import Cluster
-from uptimeguard.config import ConfigError, load_config
+from uptimeguard.config import ConfigError
 from uptimeguard.config.models import ChecksConfig
+from uptimeguard.fdlimits import open_descriptors, raise_open_files_limit, share_out
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.mail import MailService, mail_service
@@ -34,15 +35,23 @@ from uptimeguard.monitor.service import Monitor
 from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
+from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
+from uptimeguard.shrink import reload_refusal
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
+from uptimeguard.storage.file_watch import DatabaseFile
 from uptimeguard.storage.repository import Store
+from uptimeguard.storage.urls import describe_database, sqlite_path
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
+from uptimeguard.web.connections import ConnectionGuard, RateLimitedLog, quiet_accept_errors
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
 log = logging.getLogger(__name__)
+
+# The listener's accept queue (the kernel caps it at net.core.somaxconn).
+ACCEPT_BACKLOG = 1024
 
 
 class StartupError(RuntimeError):
@@ -65,16 +74,31 @@ class Daemon:
     paging: PagingService | None = None
     mail: MailService | None = None
     cluster: Cluster | None = None
+    reader: CheckFileReader | None = None
+    reloads: Reloads | None = None
+    # `run --allow-empty`: a reload may leave no site, or remove most of them.
+    allow_empty: bool = False
 
-    def reload(self) -> bool:
-        """Reload the checks file; keep the old one when the new one is invalid."""
+    async def reload(self) -> bool:
+        """Reload the checks file; keep the old one when the new one is invalid.
+
+        The file is read and validated off the event loop (see `uptimeguard.reloading`);
+        probes, the web server and paging go on meanwhile with the running configuration.
+        """
+        reader = self.reader or CheckFileReader(
+            self.settings.config, self.settings.checks_max_bytes
+        )
         try:
-            config = load_config(self.settings.config)
+            config = await reader.read()
         except ConfigError as error:
             log.error(
                 "reload refused, keeping the running configuration: %s",
                 "; ".join(str(p) for p in error.problems),
             )
+            return False
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        if refusal is not None:
+            log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
@@ -84,6 +108,12 @@ class Daemon:
         self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload in the background (one at a time; see `Reloads`)."""
+        if self.reloads is None:
+            self.reloads = Reloads(self.reload)
+        self.reloads.request()
 
 
 def _check_source_address(address: str) -> None:
@@ -111,10 +141,11 @@ async def running_daemon(
     config: ChecksConfig,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    allow_empty: bool = False,
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(per_site_histogram=settings.per_site_histogram)
     async with contextlib.AsyncExitStack() as stack:
         # Bind first, so a taken address fails the start before anything else runs.
         host, port = settings.listen_address
@@ -124,6 +155,11 @@ async def running_daemon(
         except OSError as error:
             raise StartupError(f"cannot listen on {settings.listen}: {error.strerror}") from error
         stack.callback(listener.close)
+        # Every socket is a file: take all the process may have, and say what it is shared
+        # out as (fdlimits.py); too many open files on accept is logged once a minute.
+        open_files = raise_open_files_limit()
+        notices = RateLimitedLog()
+        stack.callback(quiet_accept_errors(asyncio.get_running_loop(), notices))
         engine = make_engine(settings.database_url, settings.sqlite_busy_timeout_seconds)
         stack.push_async_callback(engine.dispose)
         try:
@@ -132,6 +168,7 @@ async def running_daemon(
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise StartupError(f"database unavailable: {reason}") from error
         store = Store(engine)
+        database_file = DatabaseFile(sqlite_path(settings.database_url))
         # Join the cluster (or, on SQLite, take the file) before doing any work: a second
         # daemon under the same name, or on the same SQLite file, stops here.
         identity = Identity(
@@ -158,11 +195,21 @@ async def running_daemon(
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
+        budget = share_out(
+            open_files,
+            open_descriptors(),
+            settings.http_max_connections,
+            settings.max_concurrent_probes,
+        )
+        if budget.capped:
+            log.warning(
+                "%s; raise the hard limit (systemd: LimitNOFILE=) for more", budget.describe()
+            )
         source = settings.probe_source_address
         if source:
             _check_source_address(source)
         prober = Prober(
-            limit=settings.max_concurrent_probes,
+            limit=budget.probes,
             local_addr=(source, 0) if source else None,
             **settings.prober_options(),
         )
@@ -204,7 +251,7 @@ async def running_daemon(
             store,
             metrics,
             clock,
-            concurrency=settings.max_concurrent_probes,
+            concurrency=budget.probes,
             location=settings.location,
             sharded=node.multi,
         )
@@ -226,8 +273,14 @@ async def running_daemon(
         async def ready() -> bool:
             # Ready means results are being stored: the database answers a query and the
             # last write of results went through. A locked SQLite file still answers reads
-            # (WAL), so the ping alone would not see it.
-            return monitor.running and writer.healthy and await ping(engine)
+            # (WAL), so the ping alone would not see it; nor does it see the SQLite file
+            # deleted under us (the open connection writes to the unlinked file).
+            return (
+                monitor.running
+                and writer.healthy
+                and database_file.problem() is None
+                and await ping(engine)
+            )
 
         context = WebContext(
             settings=settings,
@@ -241,10 +294,26 @@ async def running_daemon(
             mail=mail,
             notify=notify,
         )
-        runner = web.AppRunner(build_app(context), access_log=None)
+        # Idle and slow clients: a connection that has not finished a request's head this
+        # long after opening (or after its last response) is closed.
+        handler_args: dict[str, object] = {
+            "keepalive_timeout": settings.http_idle_timeout_seconds,
+            # After an answer given before the body was read (408, 413), its rest is read
+            # and dropped this long at most (aiohttp's default is 10 s) before closing.
+            "lingering_time": 2.0,
+            "access_log": None,
+        }
+        runner = web.AppRunner(build_app(context), **handler_args)  # type: ignore[arg-type]
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.SockSite(runner, listener).start()
+        assert runner.server is not None
+        guard = ConnectionGuard(runner.server, budget.web_connections, handler_args, notices)
+        # A deep accept queue: a burst of connections beyond it is dropped by the kernel
+        # half-open, never reaching the guard that would close them.
+        http_server = await asyncio.get_running_loop().create_server(
+            guard, sock=listener, backlog=ACCEPT_BACKLOG
+        )
+        stack.callback(http_server.close)
         bound_port = listener.getsockname()[1]
         log.info(
             "uptimeguard on http://%s:%d: %d sites (%d probed by node %s in %s), database %s",
@@ -254,11 +323,13 @@ async def running_daemon(
             len(monitor.scheduler),
             node.name,
             node.location,
-            engine.url.render_as_string(hide_password=True),
+            describe_database(settings.database_url),
         )
         for warning in startup_warnings(settings, listener.getsockname()[0]):
             log.warning("%s", warning)
-        yield Daemon(
+        reader = CheckFileReader(settings.config, settings.checks_max_bytes)
+        stack.callback(reader.close)
+        daemon = Daemon(
             settings=settings,
             config=config,
             store=store,
@@ -271,17 +342,22 @@ async def running_daemon(
             paging=paging,
             mail=mail,
             cluster=cluster,
+            reader=reader,
+            allow_empty=allow_empty,
         )
+        daemon.reloads = Reloads(daemon.reload)
+        stack.push_async_callback(daemon.reloads.close)
+        yield daemon
 
 
-async def serve(settings: Settings, config: ChecksConfig) -> None:
+async def serve(settings: Settings, config: ChecksConfig, allow_empty: bool = False) -> None:
     """`uptimeguard run`: run until SIGTERM or SIGINT; SIGHUP reloads the checks file."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    async with running_daemon(settings, config) as daemon:
+    async with running_daemon(settings, config, allow_empty=allow_empty) as daemon:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+        loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
         # What start-up built (the checks file, every site's state, the libraries) lives as
         # long as the process: leave it out of the garbage collector's full passes, which
         # otherwise walk it all again and again while probes come and go.

@@ -1,4 +1,5 @@
-"""The `uptimeguard` command (SPEC section 2). Thin: parse, call the app, print.
+"""The `uptimeguard` command: uptime monitoring with SLA clocks and paging. Thin: parse, call
+the app, print.
 
 Exit codes: 0 success, 2 bad input (config, flags), 1 failure at run time. Bad input is one
 line on stderr per problem, never a traceback.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -20,6 +23,8 @@ from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.logs import setup_logging
 from uptimeguard.settings import Settings
+from uptimeguard.settings_errors import describe_settings_error, dotenv_names, unknown_variables
+from uptimeguard.storage.errors import DatabaseUnusable
 
 
 class UsageError(Exception):
@@ -31,32 +36,46 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, warn: bool = True) -> Settings:
+    """The settings, with the flags given over the environment; `warn`: say on stderr which
+    `UPTIMEGUARD_` variables are no setting (`run` logs them instead, once logging is set)."""
     overrides: dict[str, Any] = {}
     for name in ("config", "database_url", "listen", "node", "location"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"setting {field}: {first['msg']}") from None
+        raise UsageError(describe_settings_error(error, overrides)) from None
+    if warn:
+        for warning in _unknown_variables():
+            print(f"uptimeguard: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def _unknown_variables() -> list[str]:
+    return unknown_variables([*os.environ, *dotenv_names()], Settings.model_fields)
 
 
 def _config(settings: Settings) -> ChecksConfig:
-    return load_config(settings.config)
+    return load_config(settings.config, max_bytes=settings.checks_max_bytes)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from uptimeguard.app import StartupError, serve
+    from uptimeguard.shrink import start_refusal
 
-    settings = _settings(args)
+    settings = _settings(args, warn=False)
     config = _config(settings)
+    refusal = start_refusal(config, args.allow_empty)
+    if refusal is not None:
+        raise UsageError(refusal)
     setup_logging(settings)
+    for warning in _unknown_variables():
+        logging.getLogger("uptimeguard.settings").warning(warning)
     try:
-        asyncio.run(serve(settings, config))
+        asyncio.run(serve(settings, config, allow_empty=args.allow_empty))
     except StartupError as error:
         print(f"uptimeguard: error: {error}", file=sys.stderr)
         return 1
@@ -136,15 +155,14 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from uptimeguard.cluster.views import nodes_report, nodes_table
-    from uptimeguard.storage.database import make_engine, upgrade_schema
+    from uptimeguard.storage.database import open_database
 
     settings = _settings(args)
     setup_logging(settings, quiet=True)
 
     async def report() -> dict[str, Any]:
-        engine = make_engine(settings.database_url)
+        engine = await open_database(settings.database_url, create=False)
         try:
-            await upgrade_schema(engine)
             return await nodes_report(engine)
         finally:
             await engine.dispose()
@@ -160,19 +178,17 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from uptimeguard.storage.database import make_engine, upgrade_schema
+    from uptimeguard.storage.database import open_database
+    from uptimeguard.storage.urls import describe_database
 
     settings = _settings(args)
 
     async def upgrade() -> None:
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_schema(engine)
-        finally:
-            await engine.dispose()
+        engine = await open_database(settings.database_url, create=True)
+        await engine.dispose()
 
     asyncio.run(upgrade())
-    print("database schema is up to date")
+    print(f"database schema is up to date: {describe_database(settings.database_url)}")
     return 0
 
 
@@ -183,8 +199,22 @@ def cmd_example_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("uptimeguard")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="uptimeguard", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="uptimeguard",
+        description="Uptime monitoring with SLA clocks and paging. See the README for each "
+        "command, the checks file and the settings.",
+    )
+    parser.add_argument("--version", action="version", version=f"uptimeguard {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(
@@ -198,7 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--config", help="checks file (default: $UPTIMEGUARD_CONFIG)")
 
     def with_database(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--database", dest="database_url", help="database URL")
+        command.add_argument(
+            "--database",
+            dest="database_url",
+            metavar="URL",
+            help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME (default: "
+            "$UPTIMEGUARD_DATABASE_URL, else uptimeguard.db in the current directory)",
+        )
 
     run = add("run", cmd_run, "run the daemon: probes, incidents, SLA clocks, web server")
     with_config(run)
@@ -207,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--node", help="this node's name (default: $UPTIMEGUARD_NODE, the host name)")
     run.add_argument(
         "--location", help="where this node probes from (default: $UPTIMEGUARD_LOCATION, default)"
+    )
+    run.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="start with a checks file of no sites, and let a reload remove most or all of them",
     )
 
     with_config(add("validate", cmd_validate, "check the checks file"))
@@ -240,10 +281,21 @@ def build_parser() -> argparse.ArgumentParser:
     ack = add("ack", _incident_command, "acknowledge an incident", incidents)
     resolve = add("resolve", _incident_command, "resolve an incident", incidents)
     resolve.add_argument("--note")
-    for command in (listing, ack, resolve):
+    pause = add(
+        "pause", _incident_command, "stop an incident's SLA clock (waiting on the customer)",
+        incidents,
+    )  # fmt: skip
+    pause.add_argument(
+        "--reason", required=True, help="why the clock stops, e.g. 'waiting on the customer'"
+    )
+    resume = add(
+        "resume", _incident_command, "restart the SLA clock: deadlines move on by the paused time",
+        incidents,
+    )  # fmt: skip
+    for command in (listing, ack, resolve, pause, resume):
         with_config(command)
         with_database(command)
-    for command in (ack, resolve):
+    for command in (ack, resolve, pause, resume):
         command.add_argument("id", type=int)
         command.add_argument("--by", default="cli", help="who is doing it (default: cli)")
 
@@ -275,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 2
-    except UsageError as error:
+    except (UsageError, DatabaseUnusable) as error:
         print(f"uptimeguard: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

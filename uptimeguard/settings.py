@@ -10,7 +10,9 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from uptimeguard.config._size import DEFAULT_MAX_BYTES
 from uptimeguard.config.parsers import parse_dns_server
+from uptimeguard.storage.urls import normalize_database_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///uptimeguard.db"
 # Node and location names: what `--node` and `--location` accept (they label metrics and rows).
@@ -39,6 +41,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     config: str = "checks.yaml"
+    # A checks file bigger than this is refused before it is read (at start and on SIGHUP).
+    checks_max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     listen: str = "127.0.0.1:8080"
     admin_token: SecretStr | None = None
     public_url: str | None = None
@@ -46,6 +50,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # The most SMS segments one page may take (153 GSM-7 or 67 UCS-2 characters each once a
+    # message is split); a longer page is cut, keeping how to acknowledge. Twilio's own limit
+    # is 1,600 characters, about 10 segments.
+    sms_max_segments: int = Field(default=4, ge=1, le=10)
     log_format: str = Field(default="text", pattern="^(text|json)$")
     # Probe results are written in batches: at most this many rows or this many seconds apart.
     write_batch_size: int = Field(default=500, ge=1)
@@ -83,6 +91,9 @@ class Settings(BaseSettings):
     # old a result must be to be folded (younger ones may still be in a node's write buffer).
     rollup_interval_seconds: float = Field(default=300.0, ge=1.0)
     rollup_grace_seconds: float = Field(default=60.0, ge=1.0)
+    # /metrics: the probe-time histogram per site (14 lines a site, 123 MB of text at
+    # 100,000 sites) rather than per customer; each site's last probe time is always there.
+    per_site_histogram: bool = False
     # Several nodes (PostgreSQL only; see docs/CLUSTER.md). A node counts as dead this long
     # after its last heartbeat (on the database clock), and its sites move to the live nodes.
     node: str = Field(default_factory=default_node_name)
@@ -91,6 +102,14 @@ class Settings(BaseSettings):
     # A local address the node's probes are sent from (its vantage point); None: the system's.
     probe_source_address: str | None = None
 
+    # The web server: connections at most (fewer where the open-files limit cannot hold them
+    # beside the probes: see uptimeguard/fdlimits.py), how long a connection may wait to
+    # finish a request's head (from opening, or from its last response) before it is
+    # closed, and how long a request's body may take to arrive.
+    http_max_connections: int = Field(default=1000, ge=8)
+    http_idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+
     # Callback requests from status pages: at most this many per client address an hour, and
     # per phone number a day (per process).
     callback_limit_per_address: int = Field(default=5, ge=1)
@@ -98,6 +117,11 @@ class Settings(BaseSettings):
     # Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client, for
     # the public forms' rate limits; without one, the connection's address is the client.
     trusted_proxies: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_accepted(cls, value: str) -> str:
+        return normalize_database_url(value)
 
     @field_validator("listen")
     @classmethod

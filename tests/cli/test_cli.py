@@ -162,6 +162,7 @@ def test_sla_due_bad_flags(flags: list[str], named: str, capsys: pytest.CaptureF
 
 def test_incidents_from_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     database = ["--config", BUNDLED, "--database", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"]
+    assert main(["db", "upgrade", *database[2:]]) == 0
     assert main(["incidents", "list", *database]) == 0
     assert "no incidents" in capsys.readouterr().out
 
@@ -194,12 +195,24 @@ def test_incidents_from_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert [i["id"] for i in listed] == [number]
     assert main(["incidents", "ack", str(number), "--by", "alice", *database]) == 0
     assert "acknowledged" in capsys.readouterr().out
+    pause = ["incidents", "pause", str(number), "--by", "alice"]
+    assert main([*pause, "--reason", "waiting on the customer", *database]) == 0
+    assert "paused since" in capsys.readouterr().out
+    assert main([*pause, "--reason", "again", *database]) == 2
+    err = capsys.readouterr().err
+    assert "already paused" in err and len(err.strip().splitlines()) == 1
+    assert main(["incidents", "resume", str(number), "--by", "bob", *database]) == 0
+    assert "paused since" not in capsys.readouterr().out
+    assert main(["incidents", "resume", str(number), *database]) == 2
+    assert "is not paused" in capsys.readouterr().err
     assert main(["incidents", "resolve", str(number), "--note", "fixed", *database]) == 0
     assert "resolved" in capsys.readouterr().out
     assert main(["incidents", "list", "--open", *database]) == 0
     assert "no incidents" in capsys.readouterr().out
     assert main(["incidents", "ack", "999", *database]) == 2
     assert "no incident 999" in capsys.readouterr().err
+    assert main([*pause, "--reason", "too late", *database]) == 2
+    assert "resolved incident cannot be paused" in capsys.readouterr().err
 
 
 def test_db_upgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

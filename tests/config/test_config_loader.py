@@ -238,7 +238,7 @@ def test_unknown_key() -> None:
 def test_unknown_top_level_key() -> None:
     assert problems(BASE + "custmers: []\n") == [
         "checks.yaml:18:1: unknown key 'custmers' in the checks file; expected one of: "
-        "defaults, calendars, plans, people, oncall, customers, nps"
+        "defaults, calendars, plans, people, oncall, customers, nps, allow_empty"
     ]
 
 
@@ -364,14 +364,36 @@ def test_unset_environment_variable() -> None:
     assert problems(text) == ["checks.yaml:17:24: environment variable ACME_HOST is not set"]
 
 
-def test_environment_values_are_not_quoted_in_problems() -> None:
+def test_environment_values_are_quoted_without_passwords() -> None:
     text = BASE.replace('"https://www.acme.example/"', '"${SECRET_URL}"')
     [message] = problems(text, env={"SECRET_URL": "ftp://user:hunter2@host/"})
     assert "hunter2" not in message
     assert message == (
-        "checks.yaml:17:24: bad URL '${SECRET_URL}': use http:// or https:// and a host "
-        "(e.g. https://www.example.com/), tcp://host:port or dns://name"
+        "checks.yaml:17:24: bad URL 'ftp://user:***@host/' (from ${SECRET_URL}): use http:// or "
+        "https:// and a host (e.g. https://www.example.com/), tcp://host:port or dns://name"
     )
+
+
+def test_a_bad_value_from_the_environment_is_shown_as_substituted() -> None:
+    text = BASE.replace('"+447700900003"', '"${DESK_PHONE}"', 1)
+    assert text != BASE
+    [message] = problems(text, env={"DESK_PHONE": "07700 900003"})
+    assert "bad phone number '07700 900003' (from ${DESK_PHONE}): use E.164" in message
+
+
+def test_an_empty_environment_variable_is_a_problem() -> None:
+    text = BASE.replace('"https://www.acme.example/"', '"http://127.0.0.1:${PORT}/"')
+    assert problems(text, env={"PORT": ""}) == [
+        "checks.yaml:17:24: environment variable PORT is empty"
+    ]
+    assert load(text, env={"PORT": "8080"}).customers[0].sites[0].url == "http://127.0.0.1:8080/"
+
+
+def test_a_url_with_an_empty_port_is_refused() -> None:
+    text = BASE.replace('"https://www.acme.example/"', '"http://127.0.0.1:/"')
+    assert problems(text) == [
+        "checks.yaml:17:24: bad URL 'http://127.0.0.1:/': the port after ':' is missing"
+    ]
 
 
 def test_timeout_must_be_shorter_than_interval() -> None:
@@ -638,3 +660,42 @@ def test_fuzz_mutations_of_the_bundled_file(text: str) -> None:
 @given(st.lists(st.sampled_from(_BUNDLED_TEXT.splitlines()), max_size=60))
 def test_fuzz_shuffled_lines_of_the_bundled_file(lines: list[str]) -> None:
     _never_raises_anything_else("\n".join(lines))
+
+
+def test_an_alias_bomb_padded_to_a_large_file_is_refused_before_it_is_read() -> None:
+    # The entry limit grows with the file's length, so padding (a long comment) used to let
+    # a bomb through to be read: here 600,000 entries behind 1,300 nodes. The tree's size is
+    # now measured on the composed graph, where the padding counts for nothing.
+    head, _, _ = BASE.partition("customers:")
+    thousand = ", ".join(["*s"] * 1000)
+    bomb = head + (
+        "#" + "x" * 1_999_998 + "\n"
+        's: &s {id: x, url: "https://x.example/"}\n'
+        f"l: &l [{thousand}]\n"
+        "c: &c {id: acme, name: Acme, plan: basic, sites: *l}\n"
+        f"customers: [{', '.join(['*c'] * 300)}]\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config_text(bomb, env={})
+    assert [str(p) for p in error.value.problems] == [
+        "checks.yaml:1:1: the file expands (through anchors) to too many entries"
+    ]
+
+
+def test_an_anchor_that_contains_itself_is_a_problem() -> None:
+    assert problems(BASE + "x: &x [*x]\n") == [
+        "checks.yaml:1:1: the file expands (through anchors) to too many entries"
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "checks.yaml"
+    path.write_text(BASE + "# " + "x" * 5000 + "\n")
+    size = path.stat().st_size
+    with pytest.raises(ConfigError) as error:
+        load_config(path, env={}, max_bytes=4096)
+    assert [str(p) for p in error.value.problems] == [
+        f"{path}:1:1: the file is {size:,} bytes, over the 4,096-byte limit for a checks file; "
+        "raise UPTIMEGUARD_CHECKS_MAX_BYTES to load it"
+    ]
+    assert load_config(path, env={}, max_bytes=size).customers

@@ -1,8 +1,10 @@
-"""Paging test support: the SPEC's checks file, and a harness wiring incidents, paging and the
-Twilio webhook routes to a fake Twilio REST API on 127.0.0.1 that the real twilio client calls."""
+"""Paging test support: the README's example checks file, and a harness wiring incidents,
+paging and the Twilio webhook routes to a fake Twilio REST API on 127.0.0.1 that the real
+twilio client calls."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +30,7 @@ from uptimeguard.web.errors import error_middleware
 
 PUBLIC_URL = "https://guard.example.com"
 
-# SPEC section 4, with a second site and a second customer for the held-over grouping.
+# The README's example, with a second site and a second customer for the held-over grouping.
 CHECKS = """
 calendars:
   uk-office:
@@ -90,6 +92,14 @@ def checks(alice_cap: int | None = None) -> ChecksConfig:
     return load_config_text(CHECKS.replace("ALICE_CAP", cap), "checks.yaml")
 
 
+_SIDS = itertools.count(1)
+
+
+def message_sid() -> str:
+    """A fresh Twilio MessageSid, as every inbound SMS carries."""
+    return f"SM{next(_SIDS):032x}"
+
+
 def sign(url_path: str, fields: Mapping[str, str], token: str = TOKEN) -> str:
     return RequestValidator(token).compute_signature(PUBLIC_URL + url_path, dict(fields))
 
@@ -128,6 +138,8 @@ class Harness:
     async def post(
         self, path: str, fields: Mapping[str, str], signature: str | None = "sign"
     ) -> tuple[int, str]:
+        if path == "/twilio/sms" and "MessageSid" not in fields:
+            fields = {**fields, "MessageSid": message_sid()}  # as Twilio sends every SMS
         headers = {}
         if signature == "sign":
             headers["X-Twilio-Signature"] = sign(path, fields)

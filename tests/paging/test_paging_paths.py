@@ -62,11 +62,27 @@ async def test_held_over_incidents_are_told_at_0800_in_one_message_per_customer(
     await h.advance(minutes=5)
     assert len(h.twilio.sent) == 2  # told once
 
-    # A bare ACK from the desk acknowledges every incident in the message it answers.
+    # A bare ACK from the desk: two messages wait for an answer, so it is not clear which it
+    # answers; the desk is asked for the number, and nothing is acknowledged.
     _, text = await h.post("/twilio/sms", {"From": DESK, "To": FROM, "Body": "ACK"})
+    assert "incidents 1, 2, 3 were paged to you and are unacknowledged" in text
+    assert all([(await h.incident(i)).acknowledged_at is None for i in (1, 2, 3)])
+    _, text = await h.post("/twilio/sms", {"From": DESK, "To": FROM, "Body": "ACK 3"})
     assert "Incident 3 acknowledged by the desk" in text
     assert (await h.incident(3)).acknowledged_by == "the desk"
     assert (await h.incident(1)).acknowledged_at is None
+
+
+async def test_a_bare_ack_to_one_held_over_message_acknowledges_all_it_lists(h: Harness):
+    h.clock.current = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)  # Saturday night
+    await h.outage("www", cause="http_5xx", detail="HTTP 503 Service Unavailable")
+    await h.outage("api", cause="content", detail="'Welcome' not found")
+    h.clock.current = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday: the calendar opens
+    await h.tick()
+    assert [s.to for s in h.twilio.sent] == [DESK]
+    _, text = await h.post("/twilio/sms", {"From": DESK, "To": FROM, "Body": "ACK"})
+    assert "Incident 1 acknowledged by the desk" in text
+    assert "Incident 2 acknowledged by the desk" in text
 
 
 async def test_held_over_incident_upgraded_to_a_covered_severity_starts_the_ladder(h: Harness):

@@ -141,7 +141,12 @@ async def test_secrets_never_reach_logs_or_responses(tmp_path: Path, log_format:
                 await call("GET", path)
 
             # Twilio webhooks: unsigned (refused, and logged), then a signed ACK.
-            ack = {"From": ALICE, "To": "+15005550006", "Body": "ACK 1"}
+            ack = {
+                "From": ALICE,
+                "To": "+15005550006",
+                "Body": "ACK 1",
+                "MessageSid": "SM" + "1" * 32,
+            }
             assert (await call("POST", "/twilio/sms", data=ack))[0] == 403
             signature = RequestValidator(token).compute_signature(base + "/twilio/sms", ack)
             status, text = await call(

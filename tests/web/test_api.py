@@ -157,5 +157,65 @@ async def test_manual_incident_worked_to_the_end(api: aiohttp.ClientSession):
         assert [i["id"] for i in (await response.json())["incidents"]] == [number]
     async with api.get("/api/v1/incidents?status=bogus") as response:
         assert response.status == 400
-    async with api.post(f"/api/v1/incidents/{number}/ack", json={"by": "alice"}) as response:
-        assert response.status == 400  # already resolved
+    # Well formed, but the incident's state forbids it: 409, and nothing changes.
+    for action in ("ack", "resolve"):
+        async with api.post(f"/api/v1/incidents/{number}/{action}", json={"by": "carol"}) as r:
+            assert r.status == 409, action
+            assert await r.json() == {"error": f"incident {number} is already resolved"}
+    async with api.get(f"/api/v1/incidents/{number}") as response:
+        after = await response.json()
+    assert after["resolved_by"] == "bob" and after["timeline"] == detail["timeline"]
+
+
+async def test_pause_and_resume_the_sla_clock(api: aiohttp.ClientSession):
+    async with api.post(
+        "/api/v1/incidents", json={"customer": "acme", "severity": "query", "summary": "Slow"}
+    ) as response:
+        opened = await response.json()
+    number = opened["id"]
+    assert opened["sla"]["paused_since"] is None
+    path = f"/api/v1/incidents/{number}"
+    for body, field in (({"by": "alice"}, "reason"), ({"reason": "x"}, "by"),
+                        ({"by": "alice", "reason": ""}, "reason")):  # fmt: skip
+        async with api.post(f"{path}/pause", json=body) as response:
+            assert response.status == 400 and field in (await response.json())["error"]
+    async with api.post(f"{path}/resume", json={"by": "alice"}) as response:
+        assert response.status == 409
+        assert (await response.json())["error"] == f"incident {number} is not paused"
+
+    pause = {"by": "alice", "reason": "waiting on the customer"}
+    async with api.post(f"{path}/pause", json=pause) as response:
+        assert response.status == 200
+        paused = await response.json()
+    assert paused["sla"]["paused_since"] is not None
+    assert paused["sla"]["response_due"] is None and paused["sla"]["resolution_due"] is None
+    async with api.post(f"{path}/pause", json=pause) as response:
+        assert response.status == 409 and "already paused" in (await response.json())["error"]
+    async with api.get(path) as response:
+        shown = await response.json()
+    (entry,) = shown["pauses"]
+    assert (entry["by"], entry["reason"], entry["ended_at"]) == (
+        "alice", "waiting on the customer", None,
+    )  # fmt: skip
+    assert [e["kind"] for e in shown["timeline"]][-1] == "paused"
+
+    async with api.post(f"{path}/resume", json={"by": "bob"}) as response:
+        assert response.status == 200
+        resumed = await response.json()
+    assert resumed["sla"]["paused_since"] is None
+    # Never earlier than before the pause (in or out of hours, by however little it ran).
+    for target in ("response_due", "resolution_due"):
+        assert resumed["sla"][target] >= opened["sla"][target]
+    async with api.get(path) as response:
+        shown = await response.json()
+    (entry,) = shown["pauses"]
+    assert entry["resumed_by"] == "bob" and entry["ended_at"] is not None
+    assert shown["sla"]["paused_seconds"] == entry["seconds"]
+
+    async with api.post(f"{path}/resolve", json={"by": "bob"}) as response:
+        assert response.status == 200
+    async with api.post(f"{path}/pause", json=pause) as response:
+        assert response.status == 409
+        assert "resolved incident cannot be paused" in (await response.json())["error"]
+    async with api.post("/api/v1/incidents/999/pause", json=pause) as response:
+        assert response.status == 404

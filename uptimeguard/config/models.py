@@ -149,6 +149,9 @@ class Plan:
     sla_escalation: tuple[SlaEscalationStep, ...] = ()
     phone: str | None = None  # the severity a phone message opens; None: the most urgent
     callback: str | None = None  # ... a callback request opens; None: `query`, else the least
+    # A page's call counts as answered only when a key is pressed; False: a person answering
+    # (never a machine) is enough.
+    call_needs_keypress: bool = True
 
     @property
     def phone_severity(self) -> str:
@@ -429,6 +432,9 @@ class ChecksConfig:
     oncall: Oncall | None
     customers: tuple[Customer, ...]
     nps: Nps = field(default_factory=Nps)
+    # `allow_empty: true`: the file may monitor no site, or (on a reload) stop most of the
+    # running ones; without it such a file is refused (see uptimeguard.shrink).
+    allow_empty: bool = False
     # Built on first use and kept (the config never changes): at 100,000 sites, building the
     # references or searching the customers on every call showed in profiles.
     _refs: tuple[SiteRef, ...] | None = field(default=None, init=False, repr=False, compare=False)

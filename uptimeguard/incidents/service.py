@@ -19,14 +19,15 @@ from sqlalchemy.exc import IntegrityError
 
 from uptimeguard.config.cover import plan_in_force
 from uptimeguard.config.models import ChecksConfig, Cover, Plan
+from uptimeguard.incidents import pausing
 from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
 from uptimeguard.incidents.cert_expiry import cert_severity
-from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
 from uptimeguard.sla import SlaEngine
-from uptimeguard.sla.deadlines import Deadlines
+from uptimeguard.sla.deadlines import Deadlines, Pause
 from uptimeguard.status.public import display_name
 from uptimeguard.status.updates import PUBLIC_UPDATE, public_update
-from uptimeguard.storage.models import IncidentEventRow, IncidentRow
+from uptimeguard.storage.models import IncidentEventRow, IncidentPauseRow, IncidentRow
 from uptimeguard.storage.repository import NewEvent, Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class IncidentChange:
     """Announced after a change is stored. `kind`: opened, upgraded, acknowledged, resolved,
-    noted, breached."""
+    noted, breached, paused, resumed."""
 
     kind: str
     incident: IncidentRow
@@ -246,7 +247,7 @@ class IncidentService:
         SQLite or PostgreSQL, exactly one takes and the other reads who did."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
-            raise IncidentError(f"incident {incident_id} is already resolved")
+            raise Conflict(f"incident {incident_id} is already resolved")
         if incident.acknowledged_at is not None:
             return incident, False
         await self._record_breaches(incident, now)
@@ -269,9 +270,10 @@ class IncidentService:
     async def resolve(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
     ) -> IncidentRow:
+        """Resolve for `by`; Conflict when it is resolved already (by anyone, or itself)."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
-            return incident
+            raise Conflict(f"incident {incident_id} is already resolved")
         return await self._resolve(incident, by, now, note or f"resolved by {by}")
 
     async def add_note(
@@ -284,6 +286,150 @@ class IncidentService:
         await self._store.add_event(incident_id, event)
         await self._announce(IncidentChange("noted", incident, now, {"note": note}))
         return incident
+
+    async def pause(self, incident_id: int, by: str, reason: str, now: datetime) -> IncidentRow:
+        """Stop the incident's SLA clock at `now` (waiting on the customer, say): every target
+        not yet reached has no deadline until `resume`. Conflict when it is resolved or paused.
+        """
+        incident = await self._get(incident_id)
+        self._pausable(incident)
+        # A deadline that passed before the pause is a breach, paused or not.
+        await self._record_breaches(incident, now)
+        rows = await self._store.pauses(incident_id)
+        before = (incident.response_due, incident.resolution_due)
+        response, resolution = self._moved(
+            incident, [*pausing.as_pauses(rows), (now, None)], await self.sla_history(incident)
+        )
+        row = pausing.start_row(incident_id, now, by, reason, before)
+
+        async def add_pause(session: Any) -> None:
+            session.add(row)
+
+        event = NewEvent(
+            "paused",
+            now,
+            f"SLA clock paused by {by}: {reason}",
+            by,
+            {"reason": reason, "response_due_before": _iso(before[0]),
+             "resolution_due_before": _iso(before[1])},
+        )  # fmt: skip
+        updated = await self._store.update_incident(
+            incident_id,
+            {
+                "paused_at": now,
+                "response_due": pausing.not_earlier(before[0], response),
+                "resolution_due": pausing.not_earlier(before[1], resolution),
+            },
+            [event],
+            only_if={"resolved_at": None, "paused_at": None},
+            also=add_pause,
+        )
+        if updated is None:  # resolved or paused by somebody else meanwhile
+            self._pausable(await self._get(incident_id))
+            raise Conflict(f"incident {incident_id} changed meanwhile; try again")
+        log.info("incident %s paused by %s: %s", incident_id, by, reason)
+        await self._announce(IncidentChange("paused", updated, now, {"reason": reason}))
+        return updated
+
+    async def resume(self, incident_id: int, by: str, now: datetime) -> IncidentRow:
+        """Restart the SLA clock at `now`: each deadline moves on by the clock time the pause
+        stopped (never earlier than before the pause). Conflict when it is not paused."""
+        incident = await self._get(incident_id)
+        if incident.paused_at is None:
+            raise Conflict(f"incident {incident_id} is not paused")
+        changes, running = await self._unpaused(incident, now)
+        if running is None:
+            raise Conflict(f"incident {incident_id} is not paused")
+        seconds = (now - running.started_at).total_seconds()
+        message = (
+            f"SLA clock resumed by {by} after {pausing.spoken(seconds)} paused "
+            f"({running.reason}); response due {_iso(changes['response_due']) or '-'}, "
+            f"resolution due {_iso(changes['resolution_due']) or '-'}"
+        )
+        data = {
+            "reason": running.reason,
+            "paused_seconds": round(seconds),
+            "response_due": _iso(changes["response_due"]),
+            "resolution_due": _iso(changes["resolution_due"]),
+        }
+        updated = await self._store.update_incident(
+            incident_id,
+            changes,
+            [NewEvent("resumed", now, message, by, data)],
+            only_if={"paused_at": incident.paused_at},
+            also=lambda session: pausing.end_running(session, incident_id, now, by),
+        )
+        if updated is None:
+            raise Conflict(f"incident {incident_id} is not paused")
+        log.info("incident %s resumed by %s", incident_id, by)
+        await self._announce(IncidentChange("resumed", updated, now, {"reason": running.reason}))
+        return updated
+
+    def _pausable(self, incident: IncidentRow) -> None:
+        if incident.resolved_at is not None:
+            raise Conflict(
+                f"incident {incident.id} is resolved: a resolved incident cannot be paused"
+            )
+        if incident.paused_at is not None:
+            raise Conflict(
+                f"incident {incident.id} is already paused (since {_iso(incident.paused_at)}); "
+                "resume it first"
+            )
+
+    async def _unpaused(
+        self, incident: IncidentRow, now: datetime
+    ) -> tuple[dict[str, Any], IncidentPauseRow | None]:
+        """The changes that end the incident's running pause at `now` (deadlines moved on),
+        and that pause."""
+        rows = await self._store.pauses(incident.id)
+        running = next((r for r in rows if r.ended_at is None), None)
+        if running is None:
+            return {"paused_at": None}, None
+        history = await self.sla_history(incident)
+        response, resolution = self._moved(incident, pausing.as_pauses(rows, until=now), history)
+        before = (running.response_due_before, running.resolution_due_before)
+        if response is resolution is None:  # the engine cannot say (a plan removed)
+            shift = now - running.started_at
+            response, resolution = (
+                None if d is None else d + shift if d > running.started_at else d for d in before
+            )
+        if any(at >= running.started_at for _, at in history[1]):
+            # Upgraded while paused: the worse severity's deadlines may rightly be earlier
+            # than those before the pause (the engine's never move earlier for a pause).
+            before = (None, None)
+        return {
+            "paused_at": None,
+            "response_due": pausing.not_earlier(before[0], response),
+            "resolution_due": pausing.not_earlier(before[1], resolution),
+        }, running
+
+    async def sla_history(self, incident: IncidentRow) -> tuple[str, list[tuple[str, datetime]]]:
+        """The severity the incident opened with, and each upgrade since (from its timeline)."""
+        upgrades: list[tuple[str, datetime]] = []
+        first: str | None = None
+        for event in await self._store.events(incident.id):
+            data = event.data or {}
+            if event.kind == "upgraded" and "to" in data:
+                first = first or data.get("from")
+                upgrades.append((data["to"], event.at))
+        return first or incident.severity, upgrades
+
+    def _moved(
+        self,
+        incident: IncidentRow,
+        pauses: Sequence[Pause],
+        history: tuple[str, list[tuple[str, datetime]]],
+    ) -> tuple[datetime | None, datetime | None]:
+        """The engine's response and resolution deadlines for the incident with `pauses` and
+        its `sla_history`; (None, None) when its plan or severity is gone (a reload)."""
+        opened_with, upgrades = history
+        try:
+            found = self.sla.deadlines(
+                incident.plan, opened_with, incident.opened_at, pauses, upgrades
+            )
+        except KeyError:
+            return None, None
+        return found.response_due, found.resolution_due
 
     async def record_event(self, incident_id: int, event: NewEvent) -> None:
         """Append a timeline entry written by another component (a page, a delivery status)."""
@@ -417,7 +563,9 @@ class IncidentService:
         detail: str,
         also: Sequence[NewEvent] = (),
     ) -> IncidentRow:
-        new = self.sla.upgrade(plan.id, _deadlines_of(incident), severity, now)
+        # A running pause stops the new severity's clock too: it counts from the resume.
+        pauses = pausing.as_pauses(await self._store.pauses(incident.id))
+        new = self.sla.upgrade(plan.id, _deadlines_of(incident), severity, now, pauses)
         changes: dict[str, Any] = {
             "severity": severity,
             "cause": cause,
@@ -455,17 +603,40 @@ class IncidentService:
     ) -> IncidentRow:
         # A deadline that passed before this resolution is a breach even if no timer saw it.
         await self._record_breaches(incident, now)
-        updated = await self._store.update_incident(
+        # Conditional on the pause as read: a pause or resume meanwhile means reading again.
+        for _ in range(3):
+            updated = await self._resolve_once(incident, by, now, note)
+            if updated is not None:
+                log.info("incident %s resolved by %s", incident.id, by)
+                await self._announce(IncidentChange("resolved", updated, now))
+                return updated
+            incident = await self._get(incident.id)
+            if incident.resolved_at is not None:
+                return incident
+        raise Conflict(f"incident {incident.id} keeps changing; try again")
+
+    async def _resolve_once(
+        self, incident: IncidentRow, by: str, now: datetime, note: str
+    ) -> IncidentRow | None:
+        changes: dict[str, Any] = {"status": "resolved", "resolved_at": now, "resolved_by": by}
+        also = None
+        if incident.paused_at is not None:  # the resolution ends the pause
+            moved, running = await self._unpaused(incident, now)
+            changes.update(moved)
+            if running is not None:
+                incident_id = incident.id
+
+                async def end(session: Any) -> None:
+                    await pausing.end_running(session, incident_id, now, by)
+
+                also = end
+        return await self._store.update_incident(
             incident.id,
-            {"status": "resolved", "resolved_at": now, "resolved_by": by},
+            changes,
             [self._posted(incident, NewEvent("resolved", now, note, by))],
-            only_if={"resolved_at": None},
+            only_if={"resolved_at": None, "paused_at": incident.paused_at},
+            also=also,
         )
-        if updated is None:
-            return await self._get(incident.id)
-        log.info("incident %s resolved by %s", incident.id, by)
-        await self._announce(IncidentChange("resolved", updated, now))
-        return updated
 
 
 def _deadlines_of(incident: IncidentRow) -> Deadlines:
@@ -478,3 +649,7 @@ def _deadlines_of(incident: IncidentRow) -> Deadlines:
         resolution_due=incident.resolution_due,
         held_over=incident.held_over,
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")

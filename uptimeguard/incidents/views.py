@@ -1,11 +1,12 @@
-"""Incidents as JSON-ready dictionaries (the API's and the CLI's shape, SPEC section 6)."""
+"""Incidents as JSON-ready dictionaries (the API's and the CLI's shape)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from uptimeguard.storage.models import IncidentEventRow, IncidentRow
+from uptimeguard.storage.models import IncidentEventRow, IncidentPauseRow, IncidentRow
 
 
 def iso(value: datetime | None) -> str | None:
@@ -52,8 +53,26 @@ def incident_dict(incident: IncidentRow) -> dict[str, Any]:
             "resolution_breached": incident.resolution_breached_at is not None,
             "response_breached_at": iso(incident.response_breached_at),
             "resolution_breached_at": iso(incident.resolution_breached_at),
+            # The clock is stopped (waiting on the customer) since then: no deadline runs.
+            "paused_since": iso(incident.paused_at),
         },
     }
+
+
+def pause_dicts(rows: Sequence[IncidentPauseRow], now: datetime) -> list[dict[str, Any]]:
+    """Each pause of the SLA clock, oldest first (a running one has `ended_at` null and its
+    `seconds` counted up to `now`)."""
+    return [
+        {
+            "started_at": iso(row.started_at),
+            "ended_at": iso(row.ended_at),
+            "by": row.paused_by,
+            "reason": row.reason,
+            "resumed_by": row.resumed_by,
+            "seconds": round(((row.ended_at or now) - row.started_at).total_seconds()),
+        }
+        for row in rows
+    ]
 
 
 def event_dict(event: IncidentEventRow) -> dict[str, Any]:

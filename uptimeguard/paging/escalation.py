@@ -4,7 +4,8 @@
 75% of the response target has run on the target's own clock (the SLA engine's
 `SlaEngine.escalations_due` decides when). Each step fires once per incident: the page rows are the
 record, under the outbox's unique key. A response step no longer fires once the incident is
-acknowledged, a resolution step once it is resolved.
+acknowledged, a resolution step once it is resolved. A pause of the SLA clock stops these
+clocks too (`uptimeguard.incidents.pausing`): a step falls due that much later.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from uptimeguard.config.models import Plan
+from uptimeguard.incidents.pausing import as_pauses
 from uptimeguard.paging import ladder, messages, timeline
 from uptimeguard.paging.models import PENDING, SKIPPED, SLA
 from uptimeguard.paging.outbox import Conflict, NewPage
 from uptimeguard.sla import step_key
+from uptimeguard.sla.deadlines import Pause
 from uptimeguard.storage.models import IncidentRow
 
 if TYPE_CHECKING:
@@ -35,25 +38,23 @@ class SlaEscalation:
         if self._next_sweep is not None and now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP
-        for incident in await self._service.store.incidents(unresolved=True, limit=100_000):
-            plan = self._service.config.plans.get(incident.plan)
-            if plan is not None and plan.sla_escalation:
-                await self._incident(plan, incident, now)
+        store = self._service.store
+        incidents = await store.incidents(unresolved=True, limit=100_000)
+        worked = [
+            (plan, incident)
+            for incident in incidents
+            if (plan := self._service.config.plans.get(incident.plan)) is not None
+            and plan.sla_escalation
+        ]
+        pauses = await store.pauses_of([incident.id for _, incident in worked])
+        for plan, incident in worked:
+            await self._incident(plan, incident, now, as_pauses(pauses.get(incident.id, [])))
 
-    async def _history(self, incident: IncidentRow) -> tuple[str, list[tuple[str, datetime]]]:
-        """The severity the incident opened with, and each upgrade since (from its timeline)."""
-        upgrades: list[tuple[str, datetime]] = []
-        first: str | None = None
-        for event in await self._service.store.events(incident.id):
-            data = event.data or {}
-            if event.kind == "upgraded" and "to" in data:
-                first = first or data.get("from")
-                upgrades.append((data["to"], event.at))
-        return first or incident.severity, upgrades
-
-    async def _incident(self, plan: Plan, incident: IncidentRow, now: datetime) -> None:
+    async def _incident(
+        self, plan: Plan, incident: IncidentRow, now: datetime, pauses: list[Pause]
+    ) -> None:
         service = self._service
-        opened_with, upgrades = await self._history(incident)
+        opened_with, upgrades = await service.incidents.sla_history(incident)
         fired_steps = await service.outbox.sla_fired(incident.id)
         fired = {
             step_key(plan.sla_escalation[i]) for i in fired_steps if i < len(plan.sla_escalation)
@@ -65,6 +66,7 @@ class SlaEscalation:
                 incident.opened_at,
                 now,
                 fired=fired,
+                pauses=pauses,
                 upgrades=upgrades,
                 acknowledged_at=incident.acknowledged_at,
                 resolved_at=incident.resolved_at,

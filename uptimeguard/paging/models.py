@@ -99,3 +99,15 @@ class PagingStateRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_paging_states_closed", "closed"),)
+
+
+class InboundSmsRow(Base):
+    """An SMS reply taken, by Twilio's `MessageSid` (owned by migration `0009`): a request
+    posted again with the same sid (a replay, or Twilio retrying) is answered and does
+    nothing. Rows are kept: a replay is refused however late it comes."""
+
+    __tablename__ = "inbound_sms"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,7 +9,7 @@ from uptimeguard.config.models import ChecksConfig
 from uptimeguard.report.model import Report, ReportError, build_report, parse_month
 from uptimeguard.report.render import FORMATS, render
 from uptimeguard.settings import Settings
-from uptimeguard.storage.database import make_engine, upgrade_schema
+from uptimeguard.storage.database import open_database
 from uptimeguard.storage.repository import Store
 
 __all__ = [
@@ -39,9 +39,8 @@ async def report_text(
     if customer not in {c.id for c in config.customers}:
         known = ", ".join(c.id for c in config.customers) or "none"
         raise ReportError(f"--customer: unknown customer {customer!r}; known: {known}")
-    engine = make_engine(settings.database_url)
+    engine = await open_database(settings.database_url, create=False)
     try:
-        await upgrade_schema(engine)
         report = await build_report(
             Store(engine), config, customer, month, now or SystemClock().now()
         )

@@ -1,4 +1,4 @@
-"""The month's SLA report for one customer (SPEC section 7, last paragraph).
+"""The month's SLA report for one customer.
 
 Per site: uptime % over the month with maintenance excluded, the down and maintenance time,
 and the longest outage (runs crossing midnight joined), all from the daily rollups. Per
@@ -9,12 +9,15 @@ target. Months are UTC calendar months, like the rollups' days.
 
 A response is met by an acknowledgement (or a resolution) at or before its due instant; a
 breach already recorded on the incident is final. An incident still open past a deadline is
-breached; one still open before it is pending and counts in neither share.
+breached; one still open before it is pending and counts in neither share. Time the SLA
+clock was paused (waiting on the customer) is listed with its reason and is not counted in
+the time a target took.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -25,7 +28,7 @@ from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
 from uptimeguard.status.public import display_name, percent
 from uptimeguard.status.rollups import DayRollup, longest_outage, uptime_of
-from uptimeguard.storage.models import IncidentRow
+from uptimeguard.storage.models import IncidentPauseRow, IncidentRow
 from uptimeguard.storage.repository import Store
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -60,6 +63,16 @@ class TargetLine:
 
 
 @dataclass(frozen=True, slots=True)
+class PauseLine:
+    """A stretch the SLA clock stood still (waiting on the customer), and why."""
+
+    started_at: datetime
+    ended_at: datetime | None  # None: still paused when the report was made
+    seconds: float  # real time, up to the report's moment for a running pause
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentLine:
     id: int
     site: str | None
@@ -72,6 +85,11 @@ class IncidentLine:
     resolution: TargetLine
     plan: str = ""
     cover: str | None = None  # the ad-hoc cover period it opened in, e.g. 2026-12-20..2027-01-04
+    pauses: tuple[PauseLine, ...] = ()
+
+    @property
+    def paused_seconds(self) -> float:
+        return sum(p.seconds for p in self.pauses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +145,12 @@ def judge(
 
 
 def _target(
-    incident: IncidentRow, plan: Plan | None, engine: SlaEngine | None, which: str, now: datetime
+    incident: IncidentRow,
+    plan: Plan | None,
+    engine: SlaEngine | None,
+    which: str,
+    now: datetime,
+    pauses: Sequence[IncidentPauseRow] = (),
 ) -> TargetLine:
     severity = None
     if plan is not None:
@@ -149,7 +172,16 @@ def _target(
     start = incident.clock_starts_at or incident.opened_at
     took = None
     if done_at is not None:
-        took = max(0.0, clock.elapsed(start, done_at).total_seconds())
+        # The clock stood still while paused: that time is not taken.
+        stopped = sum(
+            (
+                clock.elapsed(max(start, p.started_at), min(done_at, p.ended_at or done_at))
+                for p in pauses
+                if min(done_at, p.ended_at or done_at) > max(start, p.started_at)
+            ),
+            timedelta(0),
+        )
+        took = max(0.0, (clock.elapsed(start, done_at) - stopped).total_seconds())
     return TargetLine(
         target=str(target) if target else None,
         clock=severity.clock if severity else "24x7",
@@ -204,8 +236,11 @@ async def build_report(
         )
 
     incidents = []
-    for incident in await store.incidents_opened(customer.id, start, end):
+    opened = await store.incidents_opened(customer.id, start, end)
+    paused = await store.pauses_of([incident.id for incident in opened])
+    for incident in opened:
         incident_plan = config.plans.get(incident.plan, plan)
+        pauses = paused.get(incident.id, [])
         incidents.append(
             IncidentLine(
                 id=incident.id,
@@ -215,10 +250,19 @@ async def build_report(
                 opened_at=incident.opened_at,
                 resolved_at=incident.resolved_at,
                 held_over=incident.held_over,
-                response=_target(incident, incident_plan, engine, "response", now),
-                resolution=_target(incident, incident_plan, engine, "resolution", now),
+                response=_target(incident, incident_plan, engine, "response", now, pauses),
+                resolution=_target(incident, incident_plan, engine, "resolution", now, pauses),
                 plan=incident.plan,
                 cover=incident.cover,
+                pauses=tuple(
+                    PauseLine(
+                        p.started_at,
+                        p.ended_at,
+                        ((p.ended_at or now) - p.started_at).total_seconds(),
+                        p.reason,
+                    )
+                    for p in pauses
+                ),
             )
         )
     return Report(

@@ -74,6 +74,16 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "cover": i.cover,
                 "response": _target_dict(i.response),
                 "resolution": _target_dict(i.resolution),
+                "paused_seconds": _seconds(i.paused_seconds),
+                "pauses": [
+                    {
+                        "started_at": iso(p.started_at),
+                        "ended_at": iso(p.ended_at),
+                        "seconds": _seconds(p.seconds),
+                        "reason": p.reason,
+                    }
+                    for p in i.pauses
+                ],
             }
             for i in report.incidents
         ],
@@ -118,7 +128,8 @@ CSV_COLUMNS = (
     "opened_at", "resolved_at", "response_target", "response_due", "response_took_seconds",
     "response_result", "resolution_target", "resolution_due", "resolution_took_seconds",
     "resolution_result", "target", "met", "breached", "pending", "met_percent", "plan",
-    "cover", "nps", "responses", "promoters", "passives", "detractors",
+    "cover", "nps", "responses", "promoters", "passives", "detractors", "paused_seconds",
+    "pause_reasons",
 )  # fmt: skip
 
 
@@ -151,6 +162,8 @@ def to_csv(report: Report) -> str:
             "resolved_at": incident["resolved_at"],
             "plan": incident["plan"],
             "cover": incident["cover"],
+            "paused_seconds": incident["paused_seconds"],
+            "pause_reasons": "; ".join(p["reason"] for p in incident["pauses"]),
         }
         for which in ("response", "resolution"):
             target = incident[which]
@@ -243,6 +256,12 @@ def to_text(report: Report) -> str:
         lines += _table(rows)
         lines += [
             f"  #{i.id} opened in ad-hoc cover {i.cover}" for i in report.incidents if i.cover
+        ]
+        lines += [
+            f"  #{i.id} SLA clock paused {duration(p.seconds)} from {_when(p.started_at)}"
+            f"{'' if p.ended_at else ' (still paused)'}: {p.reason}"
+            for i in report.incidents
+            for p in i.pauses
         ]
     lines += [
         "",

@@ -12,6 +12,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from uptimeguard.storage.errors import DatabaseUnusable
+from uptimeguard.storage.urls import ACCEPTED_FORMS, describe_database, sqlite_path
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -84,3 +87,46 @@ async def ping(engine: AsyncEngine, timeout: float = 3.0) -> bool:
     except Exception:
         return False
     return True
+
+
+async def open_database(url: str, *, create: bool, timeout: float = 15.0) -> AsyncEngine:
+    """An engine on `url` with the schema brought up to date, for the commands.
+
+    Without `create`, a SQLite file that does not exist is refused rather than made (a
+    command that only reads would otherwise read a new, empty database). A database that
+    cannot be reached within `timeout` seconds, or refuses us, raises `DatabaseUnusable`.
+    """
+    where = describe_database(url)
+    path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        raise DatabaseUnusable(
+            f"no database at {path}; run `uptimeguard db upgrade` or pass --database"
+        )
+    engine = make_engine(url)
+    try:
+        await asyncio.wait_for(_select_one(engine), timeout)
+    except Exception as error:
+        await engine.dispose()
+        raise DatabaseUnusable(
+            f"cannot use the database at {where}: {_reason(error)}; check --database or "
+            f"UPTIMEGUARD_DATABASE_URL ({ACCEPTED_FORMS})"
+        ) from None
+    try:
+        await upgrade_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "no answer"
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__

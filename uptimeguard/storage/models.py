@@ -172,6 +172,9 @@ class IncidentRow(Base):
     # Opened during a customer's ad-hoc cover period (`plan` is then the cover plan): the
     # period as written, e.g. "2026-12-20..2027-01-04".
     cover: Mapped[str | None] = mapped_column(String(64))
+    # The SLA clock is stopped (waiting on the customer) since then; the pause itself, with
+    # its reason, is a row of `incident_pauses`.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         # One open incident per site: the database enforces what the service promises.
@@ -203,3 +206,25 @@ class IncidentEventRow(Base):
     by: Mapped[str | None] = mapped_column(String(128))
     message: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class IncidentPauseRow(Base):
+    """A stretch during which an incident's SLA clock was stopped (`ended_at` None: still
+    stopped), who stopped and restarted it and why, and the deadlines it stood at before."""
+
+    __tablename__ = "incident_pauses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("incidents.id", ondelete="CASCADE"),
+        index=True,
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    resumed_by: Mapped[str | None] = mapped_column(String(128))
+    # The deadlines when the pause began: a pause never makes one earlier than these.
+    response_due_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_before: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -22,6 +22,7 @@ from uptimeguard.storage.models import (
     DEFAULT_LOCATION,
     DailyRollupRow,
     IncidentEventRow,
+    IncidentPauseRow,
     IncidentRow,
     ProbeResultRow,
     SiteStateRow,
@@ -262,9 +263,11 @@ class Store:
         changes: dict[str, Any],
         events: Iterable[NewEvent] = (),
         only_if: dict[str, Any] | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> IncidentRow | None:
         """Apply `changes` and append `events`; with `only_if`, only when those columns still
         hold those values (a conditional update). Returns the row, or None when nothing matched.
+        `also` writes more rows in the same transaction, once the update has matched.
         """
         async with self.sessions.begin() as session:
             statement = update(IncidentRow).where(IncidentRow.id == incident_id)
@@ -277,6 +280,8 @@ class Store:
                 result = await session.execute(statement.values(**changes))
                 if result.rowcount == 0:
                     return None
+            if also is not None:
+                await also(session)
             rows = [_event_row(incident_id, event) for event in events]
             session.add_all(rows)
             incident = await session.get(IncidentRow, incident_id, populate_existing=True)
@@ -376,6 +381,25 @@ class Store:
         query = query.order_by(IncidentEventRow.at, IncidentEventRow.id)
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
+
+    async def pauses_of(self, incident_ids: Collection[int]) -> dict[int, list[IncidentPauseRow]]:
+        """The SLA clock pauses of each incident, oldest first (incidents never paused are
+        left out)."""
+        if not incident_ids:
+            return {}
+        query = (
+            select(IncidentPauseRow)
+            .where(IncidentPauseRow.incident_id.in_(list(incident_ids)))
+            .order_by(IncidentPauseRow.started_at, IncidentPauseRow.id)
+        )
+        found: dict[int, list[IncidentPauseRow]] = {}
+        async with self.sessions() as session:
+            for row in (await session.scalars(query)).all():
+                found.setdefault(row.incident_id, []).append(row)
+        return found
+
+    async def pauses(self, incident_id: int) -> list[IncidentPauseRow]:
+        return (await self.pauses_of([incident_id])).get(incident_id, [])
 
     async def events(self, incident_id: int) -> list[IncidentEventRow]:
         query = (

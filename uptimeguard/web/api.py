@@ -1,4 +1,4 @@
-"""The admin API (SPEC section 6): sites and incidents."""
+"""The admin API: sites and incidents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from uptimeguard.cluster.views import nodes_report
 from uptimeguard.incidents.errors import NotFound
-from uptimeguard.incidents.views import event_dict, incident_dict, iso
+from uptimeguard.incidents.views import event_dict, incident_dict, iso, pause_dicts
 from uptimeguard.storage.repository import INCIDENT_STATUSES
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import BadRequest
@@ -32,6 +32,17 @@ class WorkBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     by: Line = Field(min_length=1, max_length=128)
     note: Text | None = Field(default=None, max_length=MAX_TEXT)
+
+
+class PauseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    by: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class ResumeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    by: str = Field(min_length=1, max_length=128)
 
 
 class NoteBody(WorkBody):
@@ -124,6 +135,9 @@ async def get_incident(request: web.Request) -> web.Response:
     if row is None:
         raise NotFound(f"no incident {number}")
     body: dict[str, Any] = incident_dict(row)
+    pauses = pause_dicts(await context.store.pauses(number), context.clock.now())
+    body["sla"]["paused_seconds"] = sum(p["seconds"] for p in pauses)
+    body["pauses"] = pauses
     body["timeline"] = [event_dict(event) for event in await context.store.events(number)]
     return web.json_response(body)
 
@@ -155,6 +169,24 @@ async def resolve_incident(request: web.Request) -> web.Response:
     return web.json_response(incident_dict(row))
 
 
+async def pause_incident(request: web.Request) -> web.Response:
+    """Stop the SLA clock (waiting on the customer): 409 when resolved or already paused."""
+    context = request.app[CONTEXT]
+    number = incident_id(request)
+    body = await parse_body(request, PauseBody)
+    row = await context.incidents.pause(number, body.by, body.reason, context.clock.now())
+    return web.json_response(incident_dict(row))
+
+
+async def resume_incident(request: web.Request) -> web.Response:
+    """Restart the SLA clock: deadlines move on by the paused time; 409 when not paused."""
+    context = request.app[CONTEXT]
+    number = incident_id(request)
+    body = await parse_body(request, ResumeBody)
+    row = await context.incidents.resume(number, body.by, context.clock.now())
+    return web.json_response(incident_dict(row))
+
+
 async def note_incident(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     number = incident_id(request)
@@ -181,4 +213,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/incidents/{id}/ack", ack_incident)
     app.router.add_post("/api/v1/incidents/{id}/resolve", resolve_incident)
     app.router.add_post("/api/v1/incidents/{id}/notes", note_incident)
+    app.router.add_post("/api/v1/incidents/{id}/pause", pause_incident)
+    app.router.add_post("/api/v1/incidents/{id}/resume", resume_incident)
     app.router.add_get("/api/v1/nodes", list_nodes)

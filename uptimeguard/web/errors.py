@@ -1,4 +1,6 @@
-"""JSON errors and the middleware that turns known exceptions into 400/404."""
+"""JSON errors and the middleware that turns known exceptions into 400/404/409, and a
+database that cannot serve now (disk full, I/O error, server gone) into 503 with
+`Retry-After`."""
 
 from __future__ import annotations
 
@@ -10,9 +12,13 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestPayloadError
 
-from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
+from uptimeguard.storage.unavailable import unavailable_reason
 
 log = logging.getLogger(__name__)
+
+# What a client is told to wait before retrying a request the database could not take.
+RETRY_AFTER_SECONDS = 30
 
 
 class BadRequest(ValueError):
@@ -27,6 +33,8 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except Conflict as error:
+        return json_error(409, str(error))
     except (BadRequest, IncidentError) as error:
         return json_error(400, str(error))
     except NotFound as error:
@@ -51,6 +59,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = json_error(400, f"the request body cannot be read: {reason}")
         response.force_close()
         return response
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return json_error(500, "internal error (see the server log)")
+    except Exception as error:
+        reason = unavailable_reason(error)
+        if reason is None:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return json_error(500, "internal error (see the server log)")
+        log.error("database unavailable on %s %s: %s", request.method, request.path, reason)
+        return json_error(
+            503,
+            f"database unavailable ({reason}): retry later",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )

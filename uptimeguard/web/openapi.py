@@ -42,6 +42,20 @@ _SLA = {
         "resolution_breached": {"type": "boolean"},
         "response_breached_at": _TIME,
         "resolution_breached_at": _TIME,
+        "paused_since": {**_TIME, "description": "The SLA clock is stopped since then."},
+        "paused_seconds": {"type": "integer", "description": "One incident only: time paused."},
+    },
+}
+_PAUSE = {
+    "type": "object",
+    "required": ["started_at", "ended_at", "by", "reason", "resumed_by", "seconds"],
+    "properties": {
+        "started_at": {"type": "string", "format": "date-time"},
+        "ended_at": _TIME,
+        "by": {"type": "string"},
+        "reason": {"type": "string"},
+        "resumed_by": {"type": "string", "nullable": True},
+        "seconds": {"type": "integer"},
     },
 }
 _INCIDENT: dict[str, Any] = {
@@ -127,17 +141,35 @@ _WORK: dict[str, Any] = {
         "note": {"type": "string", "maxLength": 10_000},
     },
 }
+_PAUSE_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["by", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "by": {**_TEXT, "maxLength": 128},
+        "reason": {**_TEXT, "maxLength": 10_000},
+    },
+}
+_RESUME_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["by"],
+    "additionalProperties": False,
+    "properties": {"by": {**_TEXT, "maxLength": 128}},
+}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _AUTH_ERRORS = {"400": _ERROR, "401": _ERROR, "404": _ERROR, "413": _ERROR}
 
 
-def _work(summary: str, body: dict[str, Any], created: bool = False) -> dict[str, Any]:
+def _work(
+    summary: str, body: dict[str, Any], created: bool = False, conflict: bool = False
+) -> dict[str, Any]:
+    errors = {**_AUTH_ERRORS, "409": _ERROR} if conflict else _AUTH_ERRORS
     return {
         "post": {
             "summary": summary,
             "parameters": [_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-            "responses": {("201" if created else "200"): _json(_INCIDENT), **_AUTH_ERRORS},
+            "responses": {("201" if created else "200"): _json(_INCIDENT), **errors},
         }
     }
 
@@ -230,6 +262,7 @@ DOCUMENT: dict[str, Any] = {
                             **_INCIDENT,
                             "properties": {
                                 **_INCIDENT["properties"],
+                                "pauses": {"type": "array", "items": _PAUSE},
                                 "timeline": {"type": "array", "items": _EVENT},
                             },
                         }
@@ -241,6 +274,14 @@ DOCUMENT: dict[str, Any] = {
         },
         "/api/v1/incidents/{id}/ack": _work("Acknowledge", _WORK),
         "/api/v1/incidents/{id}/resolve": _work("Resolve", _WORK),
+        "/api/v1/incidents/{id}/pause": _work(
+            "Pause the SLA clock (409 when resolved or already paused)", _PAUSE_BODY, conflict=True
+        ),
+        "/api/v1/incidents/{id}/resume": _work(
+            "Resume the SLA clock: deadlines move on by the paused time (409 when not paused)",
+            _RESUME_BODY,
+            conflict=True,
+        ),
         "/api/v1/incidents/{id}/notes": _work(
             "Add a note",
             {

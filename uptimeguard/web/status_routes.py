@@ -1,4 +1,4 @@
-"""Public status pages: `GET /status/{slug}` (HTML) and `/status/{slug}.json` (SPEC 6).
+"""Public status pages: `GET /status/{slug}` (HTML) and `/status/{slug}.json`.
 
 No authentication and nothing internal (see `uptimeguard.status.public`). Responses carry a
 short `Cache-Control` and an `ETag`, answer `If-None-Match` with 304, and are sent gzipped to

@@ -1,4 +1,4 @@
-"""Twilio's webhooks (SPEC section 6): inbound SMS, a call's TwiML, its keypress, delivery status.
+"""Twilio's webhooks: inbound SMS, a call's TwiML, its keypress, delivery status.
 
 Every route refuses with 403, before reading anything else, a request whose
 `X-Twilio-Signature` does not verify against TWILIO_AUTH_TOKEN and PUBLIC_URL.
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import MultiDict
 
+from uptimeguard.paging.inbound import Malformed
 from uptimeguard.paging.service import PagingService
 from uptimeguard.paging.twilio.webhooks import SIGNATURE_HEADER, verified, webhook_url
 from uptimeguard.web.context import CONTEXT
@@ -76,14 +77,20 @@ def _page_id(request: web.Request) -> int:
 
 
 async def sms(request: web.Request, paging: PagingService, fields: MultiDict[str]) -> web.Response:
-    return web.Response(text=await paging.inbound.sms(fields), content_type=XML)
+    try:
+        text = await paging.inbound.sms(fields)
+    except Malformed as error:
+        return json_error(400, str(error))
+    return web.Response(text=text, content_type=XML)
 
 
 async def voice(
     request: web.Request, paging: PagingService, fields: MultiDict[str]
 ) -> web.Response:
     number = ascii_int(request.query.get("play", "1"), digits=2) or 1
-    return web.Response(text=await paging.inbound.call(_page_id(request), number), content_type=XML)
+    answered_by = fields.get("AnsweredBy", "")
+    text = await paging.inbound.call(_page_id(request), number, answered_by)
+    return web.Response(text=text, content_type=XML)
 
 
 async def gather(
