@@ -54,9 +54,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # The connection is closed, and the body marked as ended: what is left of it cannot
         # be read either (aiohttp would try, after the answer, and log a traceback).
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        reason = lines[-1] if lines else "malformed"
         request.content.feed_eof()
-        response = json_error(400, f"the request body cannot be read: {reason}")
+        said = lines[-1] if lines else "malformed"
+        response = json_error(400, f"the request body cannot be read: {said}")
         response.force_close()
         return response
     except Exception as error:
