@@ -290,6 +290,7 @@ async def seed_database(daemon: app_module.Daemon, public_url: str) -> Known:
             "RecordingDuration": ["0", "17", "99999"],
             "RecordingStatus": ["completed", "failed"],
             "AccountSid": [SID],
+            "MessageSid": [f"SM{n:032x}" for n in range(1, 40)] + ["SM\x00", ""],
             "name": ["Jo Bloggs"],
             "phone": [JO, "01453 884100", "abc"],
             "about": ["Our site is down"],

@@ -188,7 +188,7 @@ async def test_ids_in_digits_that_are_not_ascii_are_not_ids(guard: Guard):
         )
         assert status == 200, (path, status, answer)
         # And an SMS "ACK １" acknowledges nothing.
-        fields = {"From": ALICE, "Body": f"ACK {digits}"}
+        fields = {"From": ALICE, "Body": f"ACK {digits}", "MessageSid": f"SM{uuid.uuid4().hex}"}
         status, answer = await guard.call(
             "POST", "/twilio/sms", data=fields,
             headers={"X-Twilio-Signature": guard.sign("/twilio/sms", fields)},
@@ -260,7 +260,7 @@ async def test_control_characters_in_twilio_fields_are_not_stored(guard: Guard):
             for value in vars(row).values()
         ]
     assert not any("\x00" in text or "\x01" in text for text in texts)
-    fields = {"From": ALICE, "Body": "ACK\x00 1"}
+    fields = {"From": ALICE, "Body": "ACK\x00 1", "MessageSid": f"SM{uuid.uuid4().hex}"}
     status, answer = await guard.call(
         "POST", "/twilio/sms", data=fields,
         headers={"X-Twilio-Signature": guard.sign("/twilio/sms", fields)},
