@@ -16,6 +16,7 @@ from uptimeguard.web import (
     twilio_routes,
 )
 from uptimeguard.web.auth import admin_auth
+from uptimeguard.web.connections import body_deadline, track_requests
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
 from uptimeguard.web.negotiate import accepts_gzip
@@ -69,7 +70,13 @@ def gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def build_app(context: WebContext) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, admin_auth], client_max_size=MAX_BODY_BYTES
+        middlewares=[
+            track_requests,
+            error_middleware,
+            body_deadline(context.settings.http_body_timeout_seconds),
+            admin_auth,
+        ],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[CONTEXT] = context
     app.router.add_get("/healthz", healthz)
