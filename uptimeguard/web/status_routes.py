@@ -2,7 +2,8 @@
 
 No authentication and nothing internal (see `uptimeguard.status.public`). Responses carry a
 short `Cache-Control` and an `ETag`, answer `If-None-Match` (the tag, or `*`) with 304, and
-are sent gzipped to clients that accept it (`gzip;q=0` is a refusal: `web.negotiate`); the bodies themselves come from `StatusPages`' few-second cache.
+are sent gzipped to clients that accept it (`gzip;q=0` is a refusal: `web.negotiate`); the
+bodies themselves come from `StatusPages`' few-second cache.
 """
 
 from __future__ import annotations
