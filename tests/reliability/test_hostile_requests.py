@@ -30,6 +30,7 @@ from twilio.request_validator import RequestValidator
 
 from uptimeguard.app import Daemon, running_daemon
 from uptimeguard.config import load_config_text
+from uptimeguard.notify.models import SubscriberRow
 from uptimeguard.paging.models import PageRow
 from uptimeguard.settings import Settings
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
@@ -86,6 +87,17 @@ class Guard:
                 return response.status, await response.json()
             return response.status, text
 
+    async def call_from(self, source: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """POST `path` from the loopback address `source`."""
+        connector = aiohttp.TCPConnector(local_addr=(source, 0))
+        async with (
+            aiohttp.ClientSession(connector=connector) as http,
+            http.post(self.base + path, **kwargs) as response,
+        ):
+            if response.content_type == "application/json":
+                return response.status, await response.json()
+            return response.status, await response.text()
+
     async def snapshot(self) -> tuple[Any, ...]:
         async with self.daemon.store.sessions() as session:
             incidents = (
@@ -131,6 +143,11 @@ async def guard(database: str, twilio: FakeTwilio) -> AsyncIterator[Guard]:
         twilio_auth_token=TOKEN,
         twilio_from=FROM,
         twilio_api_base=twilio.url,
+        # Mail to a port where nothing listens: subscriptions are offered, mail is retried.
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_tls="none",
+        mail_from="desk@uptimeguard.example",
     )
     config = load_config_text(CHECKS.format(open_day=closed_today(), alice=ALICE, dead=free_port()))
     async with running_daemon(settings, config) as daemon, aiohttp.ClientSession() as http:
@@ -220,6 +237,9 @@ async def test_control_characters_in_stored_text_are_a_400(guard: Guard):
             ("/api/v1/incidents/1/ack", "by", {"by": f"op{char}s"}),
             ("/api/v1/incidents/1/ack", "note", {"by": "ops", "note": f"on{char}it"}),
             ("/api/v1/incidents/1/resolve", "note", {"by": "ops", "note": f"fi{char}xed"}),
+            ("/api/v1/incidents/1/pause", "reason", {"by": "ops", "reason": f"wa{char}it"}),
+            ("/api/v1/incidents/1/pause", "by", {"by": f"o{char}ps", "reason": "wait"}),
+            ("/api/v1/incidents/1/resume", "by", {"by": f"o{char}ps"}),
         ]
         for path, field, body in cases:
             status, answer = await guard.call("POST", path, json=body)
@@ -231,7 +251,22 @@ async def test_control_characters_in_stored_text_are_a_400(guard: Guard):
             )
             assert status == 400, (repr(char), status, answer)
             assert answer == {"error": f"customer: remove the control character {shown}"}
+        # An e-mail address to subscribe, as JSON and as a form (each from an address of its
+        # own: the form takes 5 requests per address in 10 minutes).
+        email = f"j{char}o@acme.example"
+        status, answer = await guard.call_from(
+            f"127.0.1.{ord(char) % 250 + 1}", "/status/acme/subscribe", json={"email": email}
+        )
+        assert status == 400, (repr(char), status, answer)
+        assert answer == {"error": "'email' is not an e-mail address (name@example.com)"}
+        if char != "\ud800":
+            status, answer = await guard.call_from(
+                f"127.0.2.{ord(char) % 250 + 1}", "/status/acme/subscribe", data={"email": email}
+            )
+            assert status == 400 and "Not subscribed" in answer, (repr(char), status)
     assert await guard.snapshot() == before
+    async with guard.daemon.store.sessions() as session:
+        assert not (await session.scalars(select(SubscriberRow.id))).all()
 
     # Tabs and line breaks are text, where text may span lines.
     status, answer = await guard.call(

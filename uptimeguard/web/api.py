@@ -36,13 +36,13 @@ class WorkBody(BaseModel):
 
 class PauseBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    by: str = Field(min_length=1, max_length=128)
-    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    by: Line = Field(min_length=1, max_length=128)
+    reason: Text = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ResumeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    by: str = Field(min_length=1, max_length=128)
+    by: Line = Field(min_length=1, max_length=128)
 
 
 class NoteBody(WorkBody):
