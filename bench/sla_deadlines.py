@@ -1,6 +1,6 @@
 """How fast are SLA deadlines? Times 100,000 `SlaEngine.deadlines` computations.
 
-Mixed severities of the SPEC's `standard` plan (24x7 and business clocks, business hours and
+Mixed severities of the example `standard` plan (24x7 and business clocks, business hours and
 working days, held-over incidents) opened at random instants over two years, on a Mon-Fri
 08:00-18:00 Europe/London calendar with England-and-Wales bank holidays. Prints computations per
 second: a cold pass (the per-year tables built on first use), a warm pass, and a warm pass with

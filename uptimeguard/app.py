@@ -26,6 +26,7 @@ from uptimeguard.cluster.node import ClusterNode, Identity, NodeStartError
 from uptimeguard.cluster.runtime import Cluster
 from uptimeguard.config import ConfigError
 from uptimeguard.config.models import ChecksConfig
+from uptimeguard.fdlimits import open_descriptors, raise_open_files_limit, share_out
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.mail import MailService, mail_service
@@ -38,14 +39,19 @@ from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
 from uptimeguard.shrink import reload_refusal
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
+from uptimeguard.storage.file_watch import DatabaseFile
 from uptimeguard.storage.repository import Store
-from uptimeguard.storage.urls import describe_database
+from uptimeguard.storage.urls import describe_database, sqlite_path
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
+from uptimeguard.web.connections import ConnectionGuard, RateLimitedLog, quiet_accept_errors
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
 log = logging.getLogger(__name__)
+
+# The listener's accept queue (the kernel caps it at net.core.somaxconn).
+ACCEPT_BACKLOG = 1024
 
 
 class StartupError(RuntimeError):
@@ -144,7 +150,7 @@ async def running_daemon(
 ) -> AsyncIterator[Daemon]:
     """Everything started; leaving the block stops everything cleanly."""
     clock = clock or SystemClock()
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(per_site_histogram=settings.per_site_histogram)
     async with contextlib.AsyncExitStack() as stack:
         # Bind first, so a taken address fails the start before anything else runs.
         host, port = settings.listen_address
@@ -154,6 +160,11 @@ async def running_daemon(
         except OSError as error:
             raise StartupError(f"cannot listen on {settings.listen}: {error.strerror}") from error
         stack.callback(listener.close)
+        # Every socket is a file: take all the process may have, and say what it is shared
+        # out as (fdlimits.py); too many open files on accept is logged once a minute.
+        open_files = raise_open_files_limit()
+        notices = RateLimitedLog()
+        stack.callback(quiet_accept_errors(asyncio.get_running_loop(), notices))
         engine = make_engine(settings.database_url, settings.sqlite_busy_timeout_seconds)
         stack.push_async_callback(engine.dispose)
         try:
@@ -162,6 +173,7 @@ async def running_daemon(
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise StartupError(f"database unavailable: {reason}") from error
         store = Store(engine)
+        database_file = DatabaseFile(sqlite_path(settings.database_url))
         # Join the cluster (or, on SQLite, take the file) before doing any work: a second
         # daemon under the same name, or on the same SQLite file, stops here.
         identity = Identity(
@@ -188,11 +200,21 @@ async def running_daemon(
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
+        budget = share_out(
+            open_files,
+            open_descriptors(),
+            settings.http_max_connections,
+            settings.max_concurrent_probes,
+        )
+        if budget.capped:
+            log.warning(
+                "%s; raise the hard limit (systemd: LimitNOFILE=) for more", budget.describe()
+            )
         source = settings.probe_source_address
         if source:
             _check_source_address(source)
         prober = Prober(
-            limit=settings.max_concurrent_probes,
+            limit=budget.probes,
             local_addr=(source, 0) if source else None,
             **settings.prober_options(),
         )
@@ -234,7 +256,7 @@ async def running_daemon(
             store,
             metrics,
             clock,
-            concurrency=settings.max_concurrent_probes,
+            concurrency=budget.probes,
             location=settings.location,
             sharded=node.multi,
         )
@@ -256,8 +278,14 @@ async def running_daemon(
         async def ready() -> bool:
             # Ready means results are being stored: the database answers a query and the
             # last write of results went through. A locked SQLite file still answers reads
-            # (WAL), so the ping alone would not see it.
-            return monitor.running and writer.healthy and await ping(engine)
+            # (WAL), so the ping alone would not see it; nor does it see the SQLite file
+            # deleted under us (the open connection writes to the unlinked file).
+            return (
+                monitor.running
+                and writer.healthy
+                and database_file.problem() is None
+                and await ping(engine)
+            )
 
         context = WebContext(
             settings=settings,
@@ -271,10 +299,26 @@ async def running_daemon(
             mail=mail,
             notify=notify,
         )
-        runner = web.AppRunner(build_app(context), access_log=None)
+        # Idle and slow clients: a connection that has not finished a request's head this
+        # long after opening (or after its last response) is closed.
+        handler_args: dict[str, object] = {
+            "keepalive_timeout": settings.http_idle_timeout_seconds,
+            # After an answer given before the body was read (408, 413), its rest is read
+            # and dropped this long at most (aiohttp's default is 10 s) before closing.
+            "lingering_time": 2.0,
+            "access_log": None,
+        }
+        runner = web.AppRunner(build_app(context), **handler_args)  # type: ignore[arg-type]
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.SockSite(runner, listener).start()
+        assert runner.server is not None
+        guard = ConnectionGuard(runner.server, budget.web_connections, handler_args, notices)
+        # A deep accept queue: a burst of connections beyond it is dropped by the kernel
+        # half-open, never reaching the guard that would close them.
+        http_server = await asyncio.get_running_loop().create_server(
+            guard, sock=listener, backlog=ACCEPT_BACKLOG
+        )
+        stack.callback(http_server.close)
         bound_port = listener.getsockname()[1]
         log.info(
             "uptimeguard on http://%s:%d: %d sites (%d probed by node %s in %s), database %s",

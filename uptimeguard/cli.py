@@ -1,4 +1,5 @@
-"""The `uptimeguard` command (SPEC section 2). Thin: parse, call the app, print.
+"""The `uptimeguard` command: uptime monitoring with SLA clocks and paging. Thin: parse, call
+the app, print.
 
 Exit codes: 0 success, 2 bad input (config, flags), 1 failure at run time. Bad input is one
 line on stderr per problem, never a traceback.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -20,7 +23,7 @@ from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.logs import setup_logging
 from uptimeguard.settings import Settings
-from uptimeguard.settings_errors import describe_settings_error
+from uptimeguard.settings_errors import describe_settings_error, dotenv_names, unknown_variables
 from uptimeguard.storage.errors import DatabaseUnusable
 
 
@@ -33,16 +36,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, warn: bool = True) -> Settings:
+    """The settings, with the flags given over the environment; `warn`: say on stderr which
+    `UPTIMEGUARD_` variables are no setting (`run` logs them instead, once logging is set)."""
     overrides: dict[str, Any] = {}
     for name in ("config", "database_url", "listen", "node", "location"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as error:
         raise UsageError(describe_settings_error(error, overrides)) from None
+    if warn:
+        for warning in _unknown_variables():
+            print(f"uptimeguard: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def _unknown_variables() -> list[str]:
+    return unknown_variables([*os.environ, *dotenv_names()], Settings.model_fields)
 
 
 def _config(settings: Settings) -> ChecksConfig:
@@ -53,12 +66,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from uptimeguard.app import StartupError, serve
     from uptimeguard.shrink import start_refusal
 
-    settings = _settings(args)
+    settings = _settings(args, warn=False)
     config = _config(settings)
     refusal = start_refusal(config, args.allow_empty)
     if refusal is not None:
         raise UsageError(refusal)
     setup_logging(settings)
+    for warning in _unknown_variables():
+        logging.getLogger("uptimeguard.settings").warning(warning)
     try:
         asyncio.run(serve(settings, config, allow_empty=args.allow_empty))
     except StartupError as error:
@@ -184,8 +199,22 @@ def cmd_example_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("uptimeguard")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="uptimeguard", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="uptimeguard",
+        description="Uptime monitoring with SLA clocks and paging. See the README for each "
+        "command, the checks file and the settings.",
+    )
+    parser.add_argument("--version", action="version", version=f"uptimeguard {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(

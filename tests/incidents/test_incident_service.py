@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from uptimeguard.config import load_config_text
-from uptimeguard.incidents.errors import IncidentError, NotFound
+from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
 from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.storage.repository import Store
 
@@ -156,12 +156,16 @@ async def test_manual_incident_errors(service: IncidentService):
         await service.acknowledge(12345, "alice", TUESDAY_10)
 
 
-async def test_ack_is_idempotent_and_resolve_twice_is_harmless(service: IncidentService, store):
+async def test_ack_is_idempotent_and_resolving_twice_is_refused(service: IncidentService, store):
     incident = await service.site_failing("acme", "www", "http_5xx", TUESDAY_10)
     first = await service.acknowledge(incident.id, "alice", TUESDAY_10 + timedelta(minutes=1))
     second = await service.acknowledge(incident.id, "bob", TUESDAY_10 + timedelta(minutes=2))
     assert first.acknowledged_by == second.acknowledged_by == "alice"
     await service.resolve(incident.id, "alice", TUESDAY_10 + timedelta(minutes=3))
-    await service.resolve(incident.id, "bob", TUESDAY_10 + timedelta(minutes=4))
+    with pytest.raises(Conflict, match=f"incident {incident.id} is already resolved"):
+        await service.resolve(incident.id, "bob", TUESDAY_10 + timedelta(minutes=4))
+    with pytest.raises(Conflict, match="already resolved"):
+        await service.acknowledge(incident.id, "bob", TUESDAY_10 + timedelta(minutes=5))
+    assert (await store.incident(incident.id)).resolved_by == "alice"
     kinds = [e.kind for e in await store.events(incident.id)]
     assert kinds == ["opened", "acknowledged", "resolved"]

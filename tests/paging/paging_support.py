@@ -1,5 +1,6 @@
-"""Paging test support: the SPEC's checks file, and a harness wiring incidents, paging and the
-Twilio webhook routes to a fake Twilio REST API on 127.0.0.1 that the real twilio client calls."""
+"""Paging test support: the README's example checks file, and a harness wiring incidents,
+paging and the Twilio webhook routes to a fake Twilio REST API on 127.0.0.1 that the real
+twilio client calls."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from uptimeguard.web.errors import error_middleware
 
 PUBLIC_URL = "https://guard.example.com"
 
-# SPEC section 4, with a second site and a second customer for the held-over grouping.
+# The README's example, with a second site and a second customer for the held-over grouping.
 CHECKS = """
 calendars:
   uk-office:

@@ -15,7 +15,7 @@ from uptimeguard.paging.rota import oncall_at
 from uptimeguard.paging.twilio.errors import delivery_cause, from_twilio
 from uptimeguard.paging.twilio.webhooks import delivery_status, parse_ack
 
-# SPEC section 4: alice/bob weekly from Monday 5 January 2026 09:00 London time; bob
+# The README's rota: alice/bob weekly from Monday 5 January 2026 09:00 London time; bob
 # covers Christmas from the 24th 18:00 to the 27th 09:00.
 ONCALL = Oncall(
     timezone="Europe/London",

@@ -5,7 +5,7 @@ the daemon's clock is a fixed one moved by the test, the network is real.
 
 A timeout is the case that matters most. Twilio's API takes no idempotency key, so a request
 that timed out may or may not have been taken: sending it again risks the duplicate page the
-SPEC forbids. A request that never left (refused, no connection) is retried with backoff; one
+the README forbids. A request that never left (refused, no connection) is retried with backoff; one
 that was written to Twilio and got no answer is marked `interrupted`, as a page caught by a
 crash is, and never resent. The ladder goes on at its own pace, so if the page was in fact
 lost the next step still comes.

@@ -1,4 +1,4 @@
-"""Calendars and the `standard` plan of SPEC section 4, built directly (no YAML)."""
+"""Calendars and the `standard` plan of the example checks file, built directly (no YAML)."""
 
 from __future__ import annotations
 

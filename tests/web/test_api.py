@@ -157,8 +157,14 @@ async def test_manual_incident_worked_to_the_end(api: aiohttp.ClientSession):
         assert [i["id"] for i in (await response.json())["incidents"]] == [number]
     async with api.get("/api/v1/incidents?status=bogus") as response:
         assert response.status == 400
-    async with api.post(f"/api/v1/incidents/{number}/ack", json={"by": "alice"}) as response:
-        assert response.status == 400  # already resolved
+    # Well formed, but the incident's state forbids it: 409, and nothing changes.
+    for action in ("ack", "resolve"):
+        async with api.post(f"/api/v1/incidents/{number}/{action}", json={"by": "carol"}) as r:
+            assert r.status == 409, action
+            assert await r.json() == {"error": f"incident {number} is already resolved"}
+    async with api.get(f"/api/v1/incidents/{number}") as response:
+        after = await response.json()
+    assert after["resolved_by"] == "bob" and after["timeline"] == detail["timeline"]
 
 
 async def test_pause_and_resume_the_sla_clock(api: aiohttp.ClientSession):

@@ -5,29 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from uptimeguard.clock import SystemClock
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.incidents.service import IncidentService
+from uptimeguard.incidents.table import incident_table
 from uptimeguard.incidents.views import incident_dict
 from uptimeguard.settings import Settings
 from uptimeguard.storage.database import open_database
 from uptimeguard.storage.repository import Store
-
-
-def _line(incident: dict[str, Any]) -> str:
-    sla = incident["sla"]
-    breached = [t for t in ("response", "resolution") if sla[f"{t}_breached"]]
-    return (
-        f"#{incident['id']:<5} {incident['status']:<12} {incident['severity']:<16} "
-        f"{incident['customer']}/{incident['site'] or '-'}  {incident['cause']}  "
-        f"opened {incident['opened_at']}  response due {sla['response_due'] or '-'}"
-        + (f"  BREACHED: {', '.join(breached)}" if breached else "")
-        + ("  (held over)" if incident["held_over"] else "")
-        + (f"  (paused since {sla['paused_since']})" if sla["paused_since"] else "")
-    )
 
 
 async def run_incident_command(
@@ -45,7 +32,7 @@ async def run_incident_command(
             if args.json:
                 print(json.dumps(items, indent=2))
             else:
-                print("\n".join(_line(item) for item in items) or "no incidents")
+                print(incident_table(items))
             return 0
         try:
             if command == "ack":
@@ -59,7 +46,7 @@ async def run_incident_command(
         except (IncidentError, NotFound) as error:
             print(f"uptimeguard: error: {error}", file=sys.stderr)
             return 2
-        print(_line(incident_dict(row)))
+        print(incident_table([incident_dict(row)]))
         return 0
     finally:
         await engine.dispose()

@@ -247,7 +247,7 @@ class IncidentService:
         SQLite or PostgreSQL, exactly one takes and the other reads who did."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
-            raise IncidentError(f"incident {incident_id} is already resolved")
+            raise Conflict(f"incident {incident_id} is already resolved")
         if incident.acknowledged_at is not None:
             return incident, False
         await self._record_breaches(incident, now)
@@ -270,9 +270,10 @@ class IncidentService:
     async def resolve(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
     ) -> IncidentRow:
+        """Resolve for `by`; Conflict when it is resolved already (by anyone, or itself)."""
         incident = await self._get(incident_id)
         if incident.resolved_at is not None:
-            return incident
+            raise Conflict(f"incident {incident_id} is already resolved")
         return await self._resolve(incident, by, now, note or f"resolved by {by}")
 
     async def add_note(

@@ -1,4 +1,4 @@
-"""Incidents as JSON-ready dictionaries (the API's and the CLI's shape, SPEC section 6)."""
+"""Incidents as JSON-ready dictionaries (the API's and the CLI's shape)."""
 
 from __future__ import annotations
 

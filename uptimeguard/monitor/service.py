@@ -27,7 +27,7 @@ from uptimeguard.monitor.maintenance import in_maintenance
 from uptimeguard.monitor.scheduler import HeapScheduler, loop_time_of, next_slot_in, phase_of
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
 from uptimeguard.probe import Prober, ProbeResult
-from uptimeguard.site_metrics import SiteSeries
+from uptimeguard.site_series import SiteSeries
 from uptimeguard.storage.models import DEFAULT_LOCATION
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter

@@ -50,6 +50,7 @@ async def paging_service(
     `node` names this node on the pages it claims."""
     sender = sender if sender is not None else sender_from(settings)
     service = PagingService(store, incidents, metrics, clock, sender, settings.public_url, node)
+    service.outbox.sms_segments = settings.sms_max_segments
     incidents.subscribe(service.on_incident)
     try:
         yield service

@@ -1,5 +1,6 @@
 """What every page says. Pure text: each names the customer, site, cause and incident id, and
-says how to acknowledge (SPEC section 5)."""
+says how to acknowledge. Of a probe's error a page carries only a short status line in our
+own words (`sms.status_line`): what a monitored site sends never writes a page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from uptimeguard.paging import sms
 
 PREFIX = "[uptimeguard]"
 # SMS longer than this is split by Twilio into several billed segments; keep lists short.
@@ -45,11 +48,12 @@ class Facts:
 
     @property
     def detail(self) -> str:
-        """The probe's own words ("connection refused"), or a manual incident's summary."""
+        """The probe's own words ("connection refused", "HTTP 503"), or a manual incident's
+        summary, cut short."""
         if self.cause in _SUMMARISED:
-            return self.summary
+            return sms.summary_line(self.summary)
         _, sep, rest = self.summary.partition(": ")
-        return rest if sep else ""
+        return sms.status_line(rest) if sep else ""
 
     @property
     def subject(self) -> str:

@@ -11,8 +11,9 @@ already have it, and a duplicate page at 3 a.m. is the failure we promise not to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from uptimeguard.paging.models import (
     PageRow,
     PagingStateRow,
 )
+from uptimeguard.paging.sms import DEFAULT_MAX_SEGMENTS, fit
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow, UTCDateTime
 from uptimeguard.storage.repository import Store
 
@@ -52,13 +54,22 @@ class NewPage:
     data: dict[str, Any] | None = None
 
 
+# How every SMS page ends ("Reply ACK 12 to acknowledge." or "... No action needed."): kept
+# when a long body is cut.
+ACK_HINT = re.compile(r"(Reply ACK \S+ to acknowledge\.|No action needed\.)$")
+
+
 class Conflict(Exception):
     """Another worker moved the state first; nothing was written."""
 
 
 class Outbox:
-    def __init__(self, store: Store, node: str | None = None) -> None:
+    def __init__(
+        self, store: Store, node: str | None = None, sms_segments: int = DEFAULT_MAX_SEGMENTS
+    ) -> None:
         self._sessions = store.sessions
+        # The most SMS segments a page may take; a longer body is cut (`sms.fit`).
+        self.sms_segments = sms_segments
         # The node claiming pages here (several nodes may send; each claim names its node).
         self.node = node
 
@@ -106,7 +117,7 @@ class Outbox:
             async with self._sessions.begin() as session:
                 session.add(PagingStateRow(incident_id=incident_id, created_at=now, **fields))
                 await session.flush()
-                return await _insert(session, incident_id, pages, now)
+                return await _insert(session, incident_id, pages, now, self.sms_segments)
         except IntegrityError:
             raise Conflict(f"incident {incident_id} already handled") from None
 
@@ -129,7 +140,7 @@ class Outbox:
                 result = await session.execute(statement.values(updated_at=now, **changes))
                 if result.rowcount != 1:
                     raise Conflict(f"paging state of incident {incident_id} moved")
-                return await _insert(session, incident_id, pages, now)
+                return await _insert(session, incident_id, pages, now, self.sms_segments)
         except IntegrityError:
             raise Conflict(f"pages of incident {incident_id} already planned") from None
 
@@ -137,7 +148,7 @@ class Outbox:
         """Insert pages on their own; Conflict when any of them was planned before."""
         try:
             async with self._sessions.begin() as session:
-                return await _insert(session, incident_id, pages, now)
+                return await _insert(session, incident_id, pages, now, self.sms_segments)
         except IntegrityError:
             raise Conflict(f"pages of incident {incident_id} already planned") from None
 
@@ -158,7 +169,7 @@ class Outbox:
                 )
                 if result.rowcount != len(incident_ids):
                     raise Conflict("held-over incidents already told")
-                return await _insert(session, incident_ids[0], [page], now)
+                return await _insert(session, incident_ids[0], [page], now, self.sms_segments)
         except IntegrityError:
             raise Conflict("held-over message already planned") from None
 
@@ -259,6 +270,15 @@ class Outbox:
     ) -> PageRow | None:
         """Set a final status if the page is still in `only_from`; the row, or None."""
         return await self._update(page_id, {"status": status, "cause": cause}, now, only_from)
+
+    async def note_keypress(self, page_id: int, digits: str, now: datetime) -> None:
+        """Keep on a call's page that a key was pressed on it (the call was answered by
+        someone, see `Dispatcher.delivery`)."""
+        async with self._sessions.begin() as session:
+            page = await session.get(PageRow, page_id)
+            if page is not None:
+                page.data = {**(page.data or {}), "keypress": digits[:8]}
+                page.updated_at = now
 
     async def interrupted(
         self,
@@ -368,9 +388,25 @@ class Outbox:
 
 
 async def _insert(
-    session: AsyncSession, incident_id: int, pages: Sequence[NewPage], now: datetime
+    session: AsyncSession,
+    incident_id: int,
+    pages: Sequence[NewPage],
+    now: datetime,
+    sms_segments: int,
 ) -> list[PageRow]:
-    rows = [PageRow(incident_id=incident_id, created_at=now, **asdict(p)) for p in pages]
+    rows = [
+        PageRow(incident_id=incident_id, created_at=now, **asdict(_fitted(p, sms_segments)))
+        for p in pages
+    ]
     session.add_all(rows)
     await session.flush()
     return rows
+
+
+def _fitted(page: NewPage, sms_segments: int) -> NewPage:
+    """The page with an SMS body cut to `sms_segments`, keeping how to acknowledge."""
+    if page.channel != "sms":
+        return page
+    hint = ACK_HINT.search(page.body)
+    body = fit(page.body, sms_segments, keep=page.body[hint.start() :] if hint else "")
+    return page if body == page.body else replace(page, body=body)

@@ -1,4 +1,4 @@
-"""Who hears of an incident, and when (SPEC section 5, "Paging" and "Coverage"). Pure.
+"""Who hears of an incident, and when (the README's "Paging" and "Coverage"). Pure.
 
 - In business hours (the customer's plan calendar is open) the desk is told.
 - Out of hours a covered incident (its severity is worked then: `out_of_hours: true`, or one

@@ -1,6 +1,6 @@
 """Naming what went wrong: an answer or an exception -> (outcome, short error text).
 
-Outcome rules the SPEC leaves open, decided here:
+Outcome rules decided here (the README lists the outcomes):
 
 - Too many redirects (more than 10, or a loop) is `content`: the site answered, but never
   with a page. A redirect to an invalid or non-HTTP URL is `content` too.

@@ -1,4 +1,4 @@
-"""The month's SLA report for one customer (SPEC section 7, last paragraph).
+"""The month's SLA report for one customer.
 
 Per site: uptime % over the month with maintenance excluded, the down and maintenance time,
 and the longest outage (runs crossing midnight joined), all from the daily rollups. Per

@@ -41,7 +41,7 @@ def _iso(value: datetime | None) -> str | None:
 def sla_due(
     config: ChecksConfig, plan: str, severity: str, opened: str, pauses: Sequence[str]
 ) -> dict[str, Any]:
-    """The JSON object SPEC section 2 describes; ValueError names the flag at fault."""
+    """The JSON object `uptimeguard sla due` prints; ValueError names the flag at fault."""
     if plan not in config.plans:
         raise ValueError(f"--plan: unknown plan {plan!r}; defined: {', '.join(config.plans)}")
     names = [s.name for s in config.plans[plan].severities]

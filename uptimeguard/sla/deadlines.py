@@ -206,7 +206,7 @@ def upgrade_deadlines(
 ) -> Deadlines:
     """Deadlines after the incident's severity becomes `severity` at `upgraded_at`.
 
-    SPEC: each deadline becomes the earlier of its current value and the new severity's,
+    The rule: each deadline becomes the earlier of its current value and the new severity's,
     measured from the upgrade (with the new severity's clock and coverage at that moment: a
     severity not worked out of hours counts from the next opening).
     """

@@ -1,4 +1,4 @@
-"""The admin API (SPEC section 6): sites and incidents."""
+"""The admin API: sites and incidents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Twilio's webhooks (SPEC section 6): inbound SMS, a call's TwiML, its keypress, delivery status.
+"""Twilio's webhooks: inbound SMS, a call's TwiML, its keypress, delivery status.
 
 Every route refuses with 403, before reading anything else, a request whose
 `X-Twilio-Signature` does not verify against TWILIO_AUTH_TOKEN and PUBLIC_URL.
@@ -88,7 +88,9 @@ async def voice(
     request: web.Request, paging: PagingService, fields: MultiDict[str]
 ) -> web.Response:
     number = ascii_int(request.query.get("play", "1"), digits=2) or 1
-    return web.Response(text=await paging.inbound.call(_page_id(request), number), content_type=XML)
+    answered_by = fields.get("AnsweredBy", "")
+    text = await paging.inbound.call(_page_id(request), number, answered_by)
+    return web.Response(text=text, content_type=XML)
 
 
 async def gather(

@@ -1,5 +1,0 @@
-import sys
-
-from uptimeguard.cli import main
-
-sys.exit(main())

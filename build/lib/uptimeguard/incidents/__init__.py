@@ -1,1 +1,0 @@
-"""Incidents: the lifecycle, its timeline, and their JSON shape."""

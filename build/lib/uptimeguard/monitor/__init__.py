@@ -1,1 +1,0 @@
-"""The monitor: scheduling, the confirm/recover rules, maintenance windows."""

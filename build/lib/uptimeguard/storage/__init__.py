@@ -1,1 +1,0 @@
-"""Storage: SQLAlchemy models, the repository, Alembic migrations."""

@@ -1,1 +1,0 @@
-"""The HTTP side: admin API, public status pages, Twilio webhooks, metrics."""
