@@ -38,10 +38,11 @@ async def index(request: web.Request) -> web.Response:
         .get_template("index.html")
         .render(pages=listed_pages(request), css=stylesheet())
     )
+    security: dict[str, str] = request.app[HEADERS]
     return web.Response(
         text=html,
         content_type="text/html",
-        headers={**request.app[HEADERS], "Cache-Control": "public, max-age=60"},
+        headers={**security, "Cache-Control": "public, max-age=60"},
     )
 
 
