@@ -31,7 +31,7 @@ from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.mail import MailService, mail_service
 from uptimeguard.metrics import Metrics
-from uptimeguard.monitor.service import Monitor
+from uptimeguard.monitor.service import Monitor, PreparedSites, prepare_sites
 from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
@@ -98,18 +98,23 @@ class Daemon:
                 "; ".join(str(p) for p in error.problems),
             )
             return False
-        refusal = reload_refusal(self.config, config, self.allow_empty)
-        if refusal is not None:
+        refusal, prepared = await reader.call(self._prepare, config)
+        if refusal is not None or prepared is None:
             log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
-        self.monitor.reload(config)
+        self.monitor.reload(config, prepared)
         if self.cluster is not None:
             self.cluster.reloaded()
         self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
+
+    def _prepare(self, config: ChecksConfig) -> tuple[str | None, PreparedSites | None]:
+        """Off the loop: why `config` must not replace the running one, or its sites built."""
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        return refusal, None if refusal is not None else prepare_sites(config)
 
     def request_reload(self) -> None:
         """SIGHUP: reload in the background (one at a time; see `Reloads`)."""
