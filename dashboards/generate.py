@@ -6,6 +6,8 @@ both. `tests/metrics/test_dashboards_schema.py` fails when the JSON and this scr
 
 Every query reads only the metrics the README lists (and the process collector's), with
 bounded labels: customer, site, severity, cause, outcome, channel, result, window, target.
+Per-site latency comes from `uptimeguard_site_probe_duration_seconds` (each site's last probe
+time), since the probe-time histogram is per customer unless PER_SITE_HISTOGRAM is set.
 """
 
 from __future__ import annotations
@@ -420,11 +422,12 @@ def overview() -> dict:
             "sum by (outcome) (rate(uptimeguard_probes_total[$__rate_interval])) * 60",
             "{{outcome}}")], "Probes by outcome: up, slow, http_4xx, http_5xx, content, "
             "timeout, refused, reset, dns, tls.", stack=True),
-        timeseries("Slowest sites (p95)", [target(
-            "topk(5, histogram_quantile(0.95, sum by (customer, site, le) "
-            "(rate(uptimeguard_probe_duration_seconds_bucket[$__rate_interval]))))",
+        timeseries("Slowest sites (p95 over an hour)", [target(
+            "topk(5, max by (customer, site) (quantile_over_time(0.95, "
+            "uptimeguard_site_probe_duration_seconds[1h])))",
             "{{customer}}/{{site}}")], "The five sites with the highest 95th percentile "
-            "probe time.", unit="s"),
+            "of their last probe time over the hour before (sampled at each scrape).",
+            unit="s"),
         bargauge("TLS certificates expiring soonest", [target(
             "bottomk(10, (max by (customer, site) "
             "(uptimeguard_tls_cert_expiry_timestamp_seconds) - time()) / 86400)",
@@ -574,9 +577,15 @@ def customer() -> dict:
             f"max by (site) (uptimeguard_site_up{{{cs}}})", "{{site}}")],
             "The last probe of each site, good or not.",
             defaults={"min": 0, "max": 1, "mappings": UP_MAPPING}),
-        timeseries("Probe latency p95 by site", quantiles(
-            "uptimeguard_probe_duration_seconds", by="site", qs=(0.95,), selector=cs),
-            "95th percentile of total probe time.", unit="s"),
+        timeseries("Probe latency p95 by site (over an hour)", [target(
+            "max by (site) (quantile_over_time(0.95, "
+            f"uptimeguard_site_probe_duration_seconds{{{cs}}}[1h]))", "{{site}}")],
+            "95th percentile of each site's last probe time (DNS to last byte) over the "
+            "hour before, sampled at each scrape.", unit="s"),
+        timeseries("Probe latency percentiles, all the customer's sites", quantiles(
+            "uptimeguard_probe_duration_seconds", selector=c),
+            "Total probe time of every probe of the customer's sites (the histogram is "
+            "per customer).", unit="s"),
         timeseries("Probe outcomes per minute", [target(
             f"sum by (site, outcome) (rate(uptimeguard_probes_total{{{cs}}}[$__rate_interval]))"
             " * 60", "{{site}} {{outcome}}")], "Probes by site and outcome.", stack=True),

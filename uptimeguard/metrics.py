@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from uptimeguard.cluster.metrics import ClusterCollector
 from uptimeguard.config.models import CHANNELS
-from uptimeguard.site_metrics import SiteMetrics
+from uptimeguard.site_metrics import BLOCK_SIZE, SiteMetrics
 
 if TYPE_CHECKING:
     from uptimeguard.config.models import ChecksConfig
@@ -30,9 +30,8 @@ LAG_BUCKETS = (
     2.0, 5.0, 10.0, 30.0,
 )  # fmt: skip
 ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
-# Per-site lines written between two chances for the event loop to run probes: about 5 ms
-# of work for the histogram family.
-SITES_PER_CHUNK = 1_000
+# Per-site lines written between two chances for the event loop to run probes.
+SITES_PER_CHUNK = BLOCK_SIZE
 PAGE_RESULTS = ("sent", "delivered", "failed", "no_answer")
 MAIL_RESULTS = ("sent", "retried", "failed", "skipped", "interrupted")
 SLA_TARGETS = ("response", "resolution")
@@ -76,11 +75,18 @@ class Metrics:
     them too, through `SiteMetrics.collect`, so everything can still be read from it.
     """
 
-    def __init__(self, registry: CollectorRegistry | None = None, process: bool = True) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        process: bool = True,
+        per_site_histogram: bool = False,
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         # Everything but the per-site series: what the encoder writes before the per-site families.
         self.rest = CollectorRegistry()
-        self.sites = SiteMetrics()
+        # `per_site_histogram`: the probe-time histogram per site (PER_SITE_HISTOGRAM), not
+        # per customer (`uptimeguard.site_metrics`).
+        self.sites = SiteMetrics(per_site_histogram)
         # Made unregistered (registry=None), then registered below on both registries.
         self.incidents_open = Gauge(
             "uptimeguard_incidents_open",
@@ -177,11 +183,9 @@ class Metrics:
     def _chunks(self, head: bytes, openmetrics: bool, names: Collection[str]) -> Iterator[bytes]:
         eof = b"# EOF\n"
         yield head.removesuffix(eof) if openmetrics else head
-        sites = self.sites.snapshot()
         for family in self.sites.families(names):
             yield self.sites.header(family, openmetrics).encode()
-            for start in range(0, len(sites), SITES_PER_CHUNK):
-                yield self.sites.lines(family, sites[start : start + SITES_PER_CHUNK]).encode()
+            yield from self.sites.chunks(family)
         if openmetrics:
             yield eof
 

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # old a result must be to be folded (younger ones may still be in a node's write buffer).
     rollup_interval_seconds: float = Field(default=300.0, ge=1.0)
     rollup_grace_seconds: float = Field(default=60.0, ge=1.0)
+    # /metrics: the probe-time histogram per site (14 lines a site, 123 MB of text at
+    # 100,000 sites) rather than per customer; each site's last probe time is always there.
+    per_site_histogram: bool = False
     # Several nodes (PostgreSQL only; see docs/CLUSTER.md). A node counts as dead this long
     # after its last heartbeat (on the database clock), and its sites move to the live nodes.
     node: str = Field(default_factory=default_node_name)
@@ -98,6 +101,14 @@ class Settings(BaseSettings):
     node_timeout_seconds: float = Field(default=15.0, ge=1.0, le=3600.0)
     # A local address the node's probes are sent from (its vantage point); None: the system's.
     probe_source_address: str | None = None
+
+    # The web server: connections at most (fewer where the open-files limit cannot hold them
+    # beside the probes: see uptimeguard/fdlimits.py), how long a connection may wait to
+    # finish a request's head (from opening, or from its last response) before it is
+    # closed, and how long a request's body may take to arrive.
+    http_max_connections: int = Field(default=1000, ge=8)
+    http_idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     # Callback requests from status pages: at most this many per client address an hour, and
     # per phone number a day (per process).

@@ -75,7 +75,7 @@ def test_a_reload_drops_the_series_of_removed_sites_only() -> None:
     found = exposed(metrics)
     for name in (
         "uptimeguard_probes_total",
-        "uptimeguard_probe_duration_seconds_count",
+        "uptimeguard_site_probe_duration_seconds",
         "uptimeguard_site_up",
         "uptimeguard_site_http_status",
         "uptimeguard_tls_cert_expiry_timestamp_seconds",

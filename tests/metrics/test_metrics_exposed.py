@@ -15,7 +15,10 @@ from uptimeguard.metrics import PAGE_RESULTS
 # The README's metrics: name -> (type, labels).
 DOCUMENTED: dict[str, tuple[str, set[str]]] = {
     "uptimeguard_probes_total": ("counter", {"customer", "site", "outcome"}),
-    "uptimeguard_probe_duration_seconds": ("histogram", {"customer", "site"}),
+    # Per customer by default; per site (customer, site) with PER_SITE_HISTOGRAM
+    # (tests/metrics/test_site_metrics.py), each site's last probe time beside it.
+    "uptimeguard_probe_duration_seconds": ("histogram", {"customer"}),
+    "uptimeguard_site_probe_duration_seconds": ("gauge", {"customer", "site"}),
     "uptimeguard_site_up": ("gauge", {"customer", "site"}),
     "uptimeguard_site_http_status": ("gauge", {"customer", "site"}),
     "uptimeguard_tls_cert_expiry_timestamp_seconds": ("gauge", {"customer", "site"}),
@@ -63,7 +66,8 @@ async def test_every_spec_metric_is_exported_with_its_labels(world: World) -> No
     assert value(samples, "uptimeguard_probes_total", **www, outcome="up") >= 2
     assert value(samples, "uptimeguard_probes_total", **www, outcome="http_5xx") >= 2
     assert value(samples, "uptimeguard_probes_total", **www, outcome="refused") >= 1
-    assert value(samples, "uptimeguard_probe_duration_seconds_count", **www) >= 5
+    assert value(samples, "uptimeguard_probe_duration_seconds_count", customer="acme") >= 5
+    assert 0 < value(samples, "uptimeguard_site_probe_duration_seconds", **www) < 1
     assert value(samples, "uptimeguard_site_up", **www) == 1
     assert value(samples, "uptimeguard_site_http_status", **www) == 200
     expiry = value(

@@ -13,8 +13,8 @@ OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 Sample = tuple[str, tuple[tuple[str, str], ...], float]
 
 
-def filled(sites: int = 3) -> Metrics:
-    metrics = Metrics(CollectorRegistry(), process=False)
+def filled(sites: int = 3, per_site_histogram: bool = False) -> Metrics:
+    metrics = Metrics(CollectorRegistry(), process=False, per_site_histogram=per_site_histogram)
     for i in range(sites):
         series = metrics.sites.series("acme", f"s{i}")
         series.record("up", 0.004 * (i + 1), 200, None)
@@ -47,7 +47,7 @@ def samples(text: str, openmetrics: bool = False) -> set[Sample]:
 
 
 def test_the_fast_text_holds_the_same_samples_as_prometheus_clients() -> None:
-    metrics = filled()
+    metrics = filled(per_site_histogram=True)
     content_type, text = text_of(metrics)
     assert content_type.startswith("text/plain; version=0.0.4")
     expected = samples(generate_latest(metrics.registry).decode())
@@ -60,6 +60,52 @@ def test_the_fast_text_holds_the_same_samples_as_prometheus_clients() -> None:
             ("site", "s1")), 1.0) in expected  # fmt: skip
     assert not any(s[1] and dict(s[1]).get("site") == "new\nline" for s in expected)
     assert any(dict(s[1]).get("customer") == 'odd "cust"\\' for s in expected)
+
+
+def test_by_default_the_probe_histogram_is_per_customer_beside_each_sites_last_time() -> None:
+    metrics = filled()
+    _, text = text_of(metrics)
+    found = samples(text)
+    assert found == samples(generate_latest(metrics.registry).decode())
+    histogram = {
+        (name, labels): value
+        for name, labels, value in found
+        if name.startswith("uptimeguard_probe_duration_seconds")
+    }
+    # Three acme sites, each with two timed probes (0.004 * (i + 1) and 0.3), one untimed.
+    acme = (("customer", "acme"),)
+    assert histogram[("uptimeguard_probe_duration_seconds_count", acme)] == 6
+    assert histogram[("uptimeguard_probe_duration_seconds_bucket", (*acme, ("le", "0.01")))] == 2
+    assert histogram[("uptimeguard_probe_duration_seconds_bucket", (*acme, ("le", "+Inf")))] == 6
+    assert all(dict(labels).keys() <= {"customer", "le"} for _, labels in histogram)
+    last = "uptimeguard_site_probe_duration_seconds"
+    assert (last, (("customer", "acme"), ("site", "s2")), 0.3) in found  # the untimed last
+    # probe leaves the time of the one before; a site with no timed probe has none:
+    assert not any(n == last and dict(labels)["site"] == "new\nline" for n, labels, _ in found)
+    assert len(text) < len(text_of(filled(per_site_histogram=True))[1])
+
+
+def test_kept_text_follows_every_change_of_its_sites() -> None:
+    metrics = filled(sites=SITES_PER_CHUNK + 5)
+    before = samples(text_of(metrics)[1])
+    series = metrics.sites.series("acme", "s7")
+    series.record("http_5xx", 0.2, 500, 1.9e9)  # down, another status, a new certificate
+    metrics.sites.set_uptime("acme", "s7", "30d", 0.5)
+    metrics.sites.series("acme", "s1").record("http_5xx", 0.3, 503, 1.8e9 + 1)  # the same
+    metrics.sites.series("acme", "new").record("up", 0.01, 200, None)
+    after = samples(text_of(metrics)[1])
+    assert after == samples(generate_latest(metrics.registry).decode())
+    s7 = (("customer", "acme"), ("site", "s7"))
+    assert ("uptimeguard_site_up", s7, 0.0) in after
+    assert ("uptimeguard_site_http_status", s7, 500.0) in after
+    assert ("uptimeguard_tls_cert_expiry_timestamp_seconds", s7, 1.9e9) in after
+    assert ("uptimeguard_uptime_ratio", (*s7, ("window", "30d")), 0.5) in after
+    assert ("uptimeguard_site_up", (("customer", "acme"), ("site", "new")), 1.0) in after
+    changed = {(name, labels) for name, labels, _ in before ^ after}
+    assert {dict(labels).get("site") for _, labels in changed} <= {"s7", "s1", "new", None}
+    metrics.sites.retain({("acme", "s7")})
+    left = samples(text_of(metrics)[1])
+    assert {dict(labels).get("site") for _, labels, _ in left} == {None, "s7"}
 
 
 def test_openmetrics_is_written_when_asked_with_one_eof_at_the_end() -> None:

@@ -35,6 +35,7 @@ async def test_outage_pages_oncall_by_sms_then_voice_then_the_support_manager(h:
         "From": FROM,
         "Url": f"{PUBLIC_URL}/twilio/voice/2",
         "Method": "POST",
+        "MachineDetection": "Enable",
         "Timeout": "30",
         "StatusCallback": f"{PUBLIC_URL}/twilio/status/2",
         "StatusCallbackMethod": "POST",

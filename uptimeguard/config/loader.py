@@ -70,7 +70,10 @@ TOP_KEYS = (
 )
 DEFAULT_KEYS = ("interval", "timeout", "confirm", "recheck", "recover", "agree")
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed")
-PLAN_KEYS = ("calendar", "severities", "causes", "sla_escalation", "phone", "callback")
+PLAN_KEYS = (
+    "calendar", "severities", "causes", "sla_escalation", "phone", "callback",
+    "call_needs_keypress",
+)  # fmt: skip
 SEVERITY_KEYS = ("response", "resolution", "clock", "out_of_hours", "worked")
 SLA_STEP_KEYS = ("at", "notify", "severities")
 
@@ -334,6 +337,9 @@ def _plan(
     # The severities a phone message and a callback request open (defaults: see Plan).
     known = p.known("severity", names, f" in {where}")
     phone, callback = s.value("phone", known), s.value("callback", known)
+    keypress = s.value("call_needs_keypress", p.parse_bool)
+    if s.has("call_needs_keypress") and keypress is None:
+        return None
     if plan_id is None or calendar is None or causes is None or steps is None:
         return None
     if not severities or None in severities.values():
@@ -341,7 +347,9 @@ def _plan(
     if (s.has("phone") and phone is None) or (s.has("callback") and callback is None):
         return None
     valid = tuple(severity for severity in severities.values() if severity is not None)
-    return Plan(plan_id, calendar, valid, causes, tuple(steps), phone, callback)
+    return Plan(
+        plan_id, calendar, valid, causes, tuple(steps), phone, callback, keypress is not False
+    )
 
 
 def _severities(

@@ -149,6 +149,9 @@ class Plan:
     sla_escalation: tuple[SlaEscalationStep, ...] = ()
     phone: str | None = None  # the severity a phone message opens; None: the most urgent
     callback: str | None = None  # ... a callback request opens; None: `query`, else the least
+    # A page's call counts as answered only when a key is pressed; False: a person answering
+    # (never a machine) is enough.
+    call_needs_keypress: bool = True
 
     @property
     def phone_severity(self) -> str:

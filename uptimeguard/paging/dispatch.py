@@ -3,7 +3,9 @@
 Each outcome is stored on the page row, written to the incident's timeline and counted in
 `uptimeguard_pages_total`. A passing failure is retried with backoff; a permanent one, or a
 delivery status that says nobody was reached, hands the page to `on_not_reached` so the
-ladder can move on at once.
+ladder can move on at once. A call counts as answered only when a person took it: one answered
+by a machine (Twilio's answering-machine detection, `AnsweredBy`) or, unless the incident's
+plan says `call_needs_keypress: false`, one on which no key was pressed is `no_answer`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from uptimeguard.metrics import Metrics
 from uptimeguard.paging import timeline
 from uptimeguard.paging.models import (
     CANCELLED,
+    DELIVERED,
     FAILED,
     INTERRUPTED,
     LADDER,
+    NO_ANSWER,
     RESOLVED,
     SENDING,
     SENT,
@@ -32,7 +36,7 @@ from uptimeguard.paging.outbox import Outbox
 from uptimeguard.paging.twilio import twiml
 from uptimeguard.paging.twilio.client import Sender
 from uptimeguard.paging.twilio.errors import TransportError, delivery_cause
-from uptimeguard.paging.twilio.webhooks import delivery_status
+from uptimeguard.paging.twilio.webhooks import answered_by_machine, delivery_status
 from uptimeguard.storage.repository import NewEvent, Store
 
 log = logging.getLogger(__name__)
@@ -198,15 +202,42 @@ class Dispatcher:
         status, raw = delivery_status(params)
         if status is None:  # queued, sent, ringing, ...: on the way
             return True
+        cause = None if status == DELIVERED else delivery_cause(raw, params.get("ErrorCode"))
+        if status == DELIVERED and page.channel == "voice":
+            unanswered = await self._unanswered(page, params)
+            if unanswered is not None:
+                status, cause = NO_ANSWER, unanswered
+        await self._settle(page, status, cause, raw)
+        return True
+
+    async def _unanswered(self, page: PageRow, params: Mapping[str, str]) -> str | None:
+        """Why a completed call still reached nobody, if it did: a machine answered it, or
+        nobody pressed a key (unless the incident's plan has `call_needs_keypress: false`)."""
+        if answered_by_machine(params):
+            return f"answered by a machine ({params.get('AnsweredBy')}), not a person"
+        if "keypress" in (page.data or {}):
+            return None
+        incident = await self._store.incident(page.incident_id)
+        plan = self._incidents.config.plans.get(incident.plan) if incident else None
+        if plan is not None and not plan.call_needs_keypress:
+            return None
+        return "answered, but no key was pressed"
+
+    async def machine_answered(self, page: PageRow, answered_by: str) -> None:
+        """Twilio fetched the call's TwiML with `AnsweredBy` naming a machine: no answer, now
+        (the ladder goes on at once, not when the call ends)."""
+        cause = f"answered by a machine ({answered_by}), not a person"
+        await self._settle(page, NO_ANSWER, cause, "completed")
+
+    async def _settle(self, page: PageRow, status: str, cause: str | None, raw: str) -> None:
+        """Give the page its final status, once; a page that reached nobody moves the ladder."""
         now = self._clock.now()
-        cause = None if status == "delivered" else delivery_cause(raw, params.get("ErrorCode"))
         row = await self._outbox.finish(
             page.id, status, cause, now, only_from=(SENDING, SENT, INTERRUPTED)
         )
         if row is None:  # a repeated callback, or the page already has its final word
-            return True
+            return
         self._metrics.pages.labels(row.channel, status).inc()
         await self._record(row, timeline.status_event(row, now, raw))
-        if status != "delivered":
+        if status != DELIVERED:
             await self._on_not_reached(row, now)
-        return True

@@ -1,8 +1,12 @@
 """What people answer: an SMS `ACK <id>` or `ACK`, and a keypress on a call.
 
-Only numbers in the checks file (people and the desk) may acknowledge by SMS; a text from any
-other number gets no reply. The routes in `web/twilio_routes.py` check Twilio's signature
-before anything here runs.
+Who may acknowledge: by SMS, a number in the checks file (a person or the desk) that was sent
+a page about the incident (a ladder step, an SLA escalation, a desk notice); by keypress, the
+person the call went to. `ACK 7` for an incident never paged to the number is refused and
+says so: ids start again at 1 on a new database, so an old `ACK 7` must not reach whatever is
+incident 7 now. Anyone else works incidents through the admin API or the CLI. A text from a
+number not in the checks file gets no reply. The routes in `web/twilio_routes.py` check
+Twilio's signature before anything here runs.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from uptimeguard.paging.models import PageRow
 from uptimeguard.paging.seen import SID, SeenMessages
 from uptimeguard.paging.told import Told, mentions
 from uptimeguard.paging.twilio import twiml
-from uptimeguard.paging.twilio.webhooks import parse_ack
+from uptimeguard.paging.twilio.webhooks import answered_by_machine, parse_ack
 
 if TYPE_CHECKING:
     from uptimeguard.paging.service import PagingService
@@ -32,6 +36,13 @@ HELP = "Reply ACK <incident number> to acknowledge, e.g. ACK 12."
 
 class Malformed(ValueError):
     """A signed SMS webhook that is not one Twilio sends (HTTP 400)."""
+
+
+def _not_told(incident_id: int) -> str:
+    return (
+        f"Not acknowledged: incident {incident_id} was never paged to this number. Only people "
+        "paged about an incident may acknowledge it by SMS."
+    )
 
 
 def _which(waiting: list[int]) -> str:
@@ -89,6 +100,10 @@ class Inbound:
         if not is_ack:
             return HELP
         if number is not None:
+            if await self._service.store.incident(number) is None:
+                return f"No incident {number}."
+            if not await self._told.was_told(phone, number, now):
+                return _not_told(number)
             return await self.acknowledge(number, name, "SMS")
         # A bare ACK answers the last page told to this number before the reply came; when
         # another incident told to it also waits for an acknowledgement, it is not clear which
@@ -145,11 +160,16 @@ class Inbound:
         replay = f"{base}?play={play + 1}" if play < twiml.MAX_PLAYS else None
         return twiml.page_call(page.body, f"{base}/gather", replay)
 
-    async def call(self, page_id: int, play: int = 1) -> str:
-        """The TwiML Twilio fetches when the call is answered (and for each replay)."""
+    async def call(self, page_id: int, play: int = 1, answered_by: str = "") -> str:
+        """The TwiML Twilio fetches when the call is answered (and for each replay). A machine
+        answering (voicemail, a fax) is hung up on and counts as no answer at once."""
         page = await self._service.outbox.page(page_id)
         if page is None or page.channel != "voice":
             return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
+        if answered_by_machine({"AnsweredBy": answered_by}):
+            await self._service.dispatcher.machine_answered(page, answered_by)
+            self._service.wake()
+            return twiml.hang_up()
         return self._page_call(page, play)
 
     async def keypress(self, page_id: int, digits: str) -> str:
@@ -157,6 +177,8 @@ class Inbound:
         page = await self._service.outbox.page(page_id)
         if page is None or page.channel != "voice":
             return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
+        # Someone is on the line: the call was answered (see `Dispatcher.delivery`).
+        await self._service.outbox.note_keypress(page.id, digits.strip(), self._service.clock.now())
         if digits.strip() != "1":
             return self._page_call(page, 1)
         reply = await self.acknowledge(page.incident_id, page.name, "phone")

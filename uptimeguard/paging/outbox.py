@@ -271,6 +271,15 @@ class Outbox:
         """Set a final status if the page is still in `only_from`; the row, or None."""
         return await self._update(page_id, {"status": status, "cause": cause}, now, only_from)
 
+    async def note_keypress(self, page_id: int, digits: str, now: datetime) -> None:
+        """Keep on a call's page that a key was pressed on it (the call was answered by
+        someone, see `Dispatcher.delivery`)."""
+        async with self._sessions.begin() as session:
+            page = await session.get(PageRow, page_id)
+            if page is not None:
+                page.data = {**(page.data or {}), "keypress": digits[:8]}
+                page.updated_at = now
+
     async def interrupted(
         self,
         claimed_before: datetime,

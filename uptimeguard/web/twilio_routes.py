@@ -88,7 +88,9 @@ async def voice(
     request: web.Request, paging: PagingService, fields: MultiDict[str]
 ) -> web.Response:
     number = ascii_int(request.query.get("play", "1"), digits=2) or 1
-    return web.Response(text=await paging.inbound.call(_page_id(request), number), content_type=XML)
+    answered_by = fields.get("AnsweredBy", "")
+    text = await paging.inbound.call(_page_id(request), number, answered_by)
+    return web.Response(text=text, content_type=XML)
 
 
 async def gather(

@@ -21,6 +21,7 @@ REQUEST_SECONDS = 15.0
 _HTTP_LOG = logging.getLogger("uptimeguard.paging.twilio.http")
 _HTTP_LOG.setLevel(logging.WARNING)
 RING_SECONDS = 30
+MACHINE_DETECTION = "Enable"  # the answer as soon as known; we leave no voicemail
 # Set by `_call` for the request under way: did its headers reach the socket? After that a
 # timeout is ambiguous (Twilio may have taken the request), before it is not.
 _WRITTEN: ContextVar[list[bool] | None] = ContextVar("twilio_request_written", default=None)
@@ -74,7 +75,11 @@ class TwilioSender:
     async def place_call(
         self, to: str, *, url: str | None, twiml: str | None, status_callback: str | None
     ) -> str:
-        extra: dict[str, Any] = {"url": url, "method": "POST"} if url else {"twiml": twiml}
+        extra: dict[str, Any] = {"twiml": twiml}
+        if url:
+            # Answering-machine detection: Twilio says who answered (`AnsweredBy`) when it
+            # fetches `url` and in the status callback, so voicemail never counts as reached.
+            extra = {"url": url, "method": "POST", "machine_detection": MACHINE_DETECTION}
         if status_callback:
             extra["status_callback"] = status_callback
             extra["status_callback_method"] = "POST"

@@ -41,6 +41,12 @@ def say_and_hang_up(text: str) -> str:
     return str(response)
 
 
+def hang_up() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
 def sms_reply(text: str | None) -> str:
     """The reply to an inbound SMS; no text means no reply."""
     response = MessagingResponse()

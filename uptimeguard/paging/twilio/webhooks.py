@@ -58,6 +58,14 @@ def parse_ack(body: str) -> tuple[bool, int | None]:
     return True, int(number) if number else None
 
 
+def answered_by_machine(params: Mapping[str, str]) -> bool:
+    """Whether answering-machine detection says a machine took the call: `AnsweredBy`
+    `machine_start`, `machine_end_beep`, `machine_end_silence`, `machine_end_other` or `fax`
+    (not `human` or `unknown`)."""
+    answered = params.get("AnsweredBy", "").strip().lower()
+    return answered.startswith("machine") or answered == "fax"
+
+
 def delivery_status(params: Mapping[str, str]) -> tuple[str | None, str]:
     """(our final status or None, Twilio's own word) from a status callback."""
     raw = (
