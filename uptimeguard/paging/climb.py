@@ -23,7 +23,7 @@ from uptimeguard.storage.models import IncidentRow
 if TYPE_CHECKING:
     from uptimeguard.paging.service import PagingService
 
-RUNNING, DONE = "running", "done"
+RUNNING, DONE, STOPPED = "running", "done", "stopped"
 # A rung due longer ago than this (the daemon was down) counts its wait from now, so a long
 # outage does not release every missed rung at once.
 LATE = timedelta(minutes=1)
@@ -35,7 +35,10 @@ async def climb(
     """Plan the rung the ladder stands at, and move the cursor to the next one."""
     oncall = service.config.oncall
     position = state.next_position
-    rung = ladder.rung_at(oncall, position) if oncall else None
+    # A ladder started again (an acknowledgement expired) carries on counting positions, so
+    # its pages never collide with the first climb's: cycle k's rounds follow cycle k-1's.
+    cycle, local = divmod(position, ladder.rung_count(oncall)) if oncall else (0, position)
+    rung = ladder.rung_at(oncall, local) if oncall else None
     expect = {"ladder": RUNNING, "next_position": position}
     if oncall is None or rung is None:
         with contextlib.suppress(Conflict):
@@ -62,7 +65,7 @@ async def climb(
                     channel,
                     body,
                     now,
-                    round=rung.round,
+                    round=rung.round + cycle * (oncall.repeat + 1),
                     step=rung.index,
                     status=SKIPPED if capped else PENDING,
                     cause=(
@@ -130,5 +133,34 @@ async def not_reached(service: PagingService, page: PageRow, now: datetime) -> N
     await service.record(
         page.incident_id,
         timeline.paging_event(now, "nobody reached at that step: escalating now"),
+    )
+    service.wake()
+
+
+async def climb_again(
+    service: PagingService, incident: IncidentRow, state: PagingStateRow, now: datetime
+) -> None:
+    """The acknowledgement that stopped the ladder expired: start it again from the first
+    step, as a new cycle (once: conditional on the cursor where the acknowledgement left it)."""
+    oncall = service.config.oncall
+    if oncall is None or not oncall.escalation:
+        return
+    count = ladder.rung_count(oncall)
+    start = -(-state.next_position // count) * count  # the next cycle's first rung
+    try:
+        await service.outbox.move(
+            incident.id,
+            {"ladder": STOPPED, "next_position": state.next_position},
+            {"ladder": RUNNING, "next_position": start, "next_due_at": now},
+            [],
+            now,
+        )
+    except Conflict:
+        return
+    await service.record(
+        incident.id,
+        timeline.paging_event(
+            now, "acknowledgement expired: climbing the escalation ladder again from step 1"
+        ),
     )
     service.wake()
