@@ -26,11 +26,12 @@ from uptimeguard.cluster.node import ClusterNode, Identity, NodeStartError
 from uptimeguard.cluster.runtime import Cluster
 from uptimeguard.config import ConfigError
 from uptimeguard.config.models import ChecksConfig
+from uptimeguard.fdlimits import open_descriptors, raise_open_files_limit, share_out
 from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.mail import MailService, mail_service
 from uptimeguard.metrics import Metrics
-from uptimeguard.monitor.service import Monitor
+from uptimeguard.monitor.service import Monitor, PreparedSites, prepare_sites
 from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
@@ -43,10 +44,16 @@ from uptimeguard.storage.repository import Store
 from uptimeguard.storage.urls import describe_database, sqlite_path
 from uptimeguard.storage.writer import ResultWriter
 from uptimeguard.web.auth import startup_warnings
+from uptimeguard.web.connections import ConnectionGuard, RateLimitedLog, quiet_accept_errors
 from uptimeguard.web.context import WebContext
 from uptimeguard.web.server import build_app
 
 log = logging.getLogger(__name__)
+
+# The listener's accept queue (the kernel caps it at net.core.somaxconn), and how many
+# connections are accepted at once (within fdlimits.RESERVE).
+ACCEPT_QUEUE = 1024
+ACCEPT_BURST = 32
 
 
 class StartupError(RuntimeError):
@@ -91,18 +98,23 @@ class Daemon:
                 "; ".join(str(p) for p in error.problems),
             )
             return False
-        refusal = reload_refusal(self.config, config, self.allow_empty)
-        if refusal is not None:
+        refusal, prepared = await reader.call(self._prepare, config)
+        if refusal is not None or prepared is None:
             log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
-        self.monitor.reload(config)
+        self.monitor.reload(config, prepared)
         if self.cluster is not None:
             self.cluster.reloaded()
         self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
+
+    def _prepare(self, config: ChecksConfig) -> tuple[str | None, PreparedSites | None]:
+        """Off the loop: why `config` must not replace the running one, or its sites built."""
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        return refusal, None if refusal is not None else prepare_sites(config)
 
     def request_reload(self) -> None:
         """SIGHUP: reload in the background (one at a time; see `Reloads`)."""
@@ -150,6 +162,11 @@ async def running_daemon(
         except OSError as error:
             raise StartupError(f"cannot listen on {settings.listen}: {error.strerror}") from error
         stack.callback(listener.close)
+        # Every socket is a file: take all the process may have, and say what it is shared
+        # out as (fdlimits.py); too many open files on accept is logged once a minute.
+        open_files = raise_open_files_limit()
+        notices = RateLimitedLog()
+        stack.callback(quiet_accept_errors(asyncio.get_running_loop(), notices))
         engine = make_engine(settings.database_url, settings.sqlite_busy_timeout_seconds)
         stack.push_async_callback(engine.dispose)
         try:
@@ -185,11 +202,21 @@ async def running_daemon(
         writer_task = asyncio.create_task(writer.run(), name="result-writer")
         stack.push_async_callback(_cancel, writer_task)
 
+        budget = share_out(
+            open_files,
+            open_descriptors(),
+            settings.http_max_connections,
+            settings.max_concurrent_probes,
+        )
+        if budget.capped:
+            log.warning(
+                "%s; raise the hard limit (systemd: LimitNOFILE=) for more", budget.describe()
+            )
         source = settings.probe_source_address
         if source:
             _check_source_address(source)
         prober = Prober(
-            limit=settings.max_concurrent_probes,
+            limit=budget.probes,
             local_addr=(source, 0) if source else None,
             **settings.prober_options(),
         )
@@ -231,7 +258,7 @@ async def running_daemon(
             store,
             metrics,
             clock,
-            concurrency=settings.max_concurrent_probes,
+            concurrency=budget.probes,
             location=settings.location,
             sharded=node.multi,
         )
@@ -274,10 +301,28 @@ async def running_daemon(
             mail=mail,
             notify=notify,
         )
-        runner = web.AppRunner(build_app(context), access_log=None)
+        # Idle and slow clients: a connection that has not finished a request's head this
+        # long after opening (or after its last response) is closed.
+        handler_args: dict[str, object] = {
+            "keepalive_timeout": settings.http_idle_timeout_seconds,
+            # After an answer given before the body was read (408, 413), its rest is read
+            # and dropped this long at most (aiohttp's default is 10 s) before closing.
+            "lingering_time": 2.0,
+            "access_log": None,
+        }
+        runner = web.AppRunner(build_app(context), **handler_args)  # type: ignore[arg-type]
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.SockSite(runner, listener).start()
+        assert runner.server is not None
+        guard = ConnectionGuard(runner.server, budget.web_connections, handler_args, notices)
+        # asyncio accepts up to `backlog` sockets at a time, each a file before the guard sees
+        # it: keep that burst small, and the kernel's queue deep (listen() again), so a
+        # flood of connections is neither dropped half-open nor a spike of descriptors.
+        http_server = await asyncio.get_running_loop().create_server(
+            guard, sock=listener, backlog=ACCEPT_BURST
+        )
+        listener.listen(ACCEPT_QUEUE)
+        stack.callback(http_server.close)
         bound_port = listener.getsockname()[1]
         log.info(
             "uptimeguard on http://%s:%d: %d sites (%d probed by node %s in %s), database %s",

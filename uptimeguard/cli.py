@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -21,7 +23,7 @@ from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.logs import setup_logging
 from uptimeguard.settings import Settings
-from uptimeguard.settings_errors import describe_settings_error
+from uptimeguard.settings_errors import describe_settings_error, dotenv_names, unknown_variables
 from uptimeguard.storage.errors import DatabaseUnusable
 
 
@@ -34,16 +36,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, warn: bool = True) -> Settings:
+    """The settings, with the flags given over the environment; `warn`: say on stderr which
+    `UPTIMEGUARD_` variables are no setting (`run` logs them instead, once logging is set)."""
     overrides: dict[str, Any] = {}
     for name in ("config", "database_url", "listen", "node", "location"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as error:
         raise UsageError(describe_settings_error(error, overrides)) from None
+    if warn:
+        for warning in _unknown_variables():
+            print(f"uptimeguard: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def _unknown_variables() -> list[str]:
+    return unknown_variables([*os.environ, *dotenv_names()], Settings.model_fields)
 
 
 def _config(settings: Settings) -> ChecksConfig:
@@ -54,12 +66,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from uptimeguard.app import StartupError, serve
     from uptimeguard.shrink import start_refusal
 
-    settings = _settings(args)
+    settings = _settings(args, warn=False)
     config = _config(settings)
     refusal = start_refusal(config, args.allow_empty)
     if refusal is not None:
         raise UsageError(refusal)
     setup_logging(settings)
+    for warning in _unknown_variables():
+        logging.getLogger("uptimeguard.settings").warning(warning)
     try:
         asyncio.run(serve(settings, config, allow_empty=args.allow_empty))
     except StartupError as error:

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     # A local address the node's probes are sent from (its vantage point); None: the system's.
     probe_source_address: str | None = None
 
+    # The web server: connections at most (fewer where the open-files limit cannot hold them
+    # beside the probes: see uptimeguard/fdlimits.py), how long a connection may wait to
+    # finish a request's head (from opening, or from its last response) before it is
+    # closed, and how long a request's body may take to arrive.
+    http_max_connections: int = Field(default=1000, ge=8)
+    http_idle_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+
     # Callback requests from status pages: at most this many per client address an hour, and
     # per phone number a day (per process).
     callback_limit_per_address: int = Field(default=5, ge=1)

@@ -5,10 +5,13 @@ pydantic's own wording ("Input should be ...", "Value error, ...") never reaches
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -32,6 +35,13 @@ def setting_name(field: str, from_flags: Mapping[str, Any]) -> str:
     return ENV_PREFIX + field.upper()
 
 
+def _number(value: Any) -> str:
+    """`60.0` -> `60`; other values as they are."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _words(detail: ErrorDetails) -> str:
     kind, ctx = detail["type"], detail.get("ctx") or {}
     if kind == "value_error" and "error" in ctx:
@@ -43,13 +53,13 @@ def _words(detail: ErrorDetails) -> str:
     if kind in ("bool_parsing", "bool_type"):
         return "use true or false"
     if kind == "greater_than_equal":
-        return f"use {ctx['ge']} or more"
+        return f"use {_number(ctx['ge'])} or more"
     if kind == "greater_than":
-        return f"use more than {ctx['gt']}"
+        return f"use more than {_number(ctx['gt'])}"
     if kind == "less_than_equal":
-        return f"use {ctx['le']} or less"
+        return f"use {_number(ctx['le'])} or less"
     if kind == "less_than":
-        return f"use less than {ctx['lt']}"
+        return f"use less than {_number(ctx['lt'])}"
     if kind == "string_pattern_mismatch":
         choices = _CHOICES.match(str(ctx.get("pattern", "")))
         if choices:
@@ -67,3 +77,33 @@ def describe_settings_error(error: ValidationError, from_flags: Mapping[str, Any
     if detail["type"] == "value_error" or any(s in field for s in _SECRET):
         return f"{name}: {words}"  # our own messages quote the value where it helps
     return f"{name}: bad value {str(value)!r}: {words}"
+
+
+# Variables with the prefix that are not settings but are read elsewhere (the test suite, the
+# HTML validator), so they are never taken for misspellings.
+_NOT_SETTINGS = ("UPTIMEGUARD_TEST_", "UPTIMEGUARD_SKIP_", "UPTIMEGUARD_VNU_JAR")
+
+
+def unknown_variables(names: Iterable[str], fields: Iterable[str]) -> list[str]:
+    """A warning for each `UPTIMEGUARD_` name that is no setting (they are ignored), naming the
+    setting it most likely meant."""
+    valid = {ENV_PREFIX + field.upper() for field in fields}
+    warnings = []
+    for name in sorted(set(names)):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in valid or upper.startswith(_NOT_SETTINGS):
+            continue
+        # Compare what follows the prefix, which every name shares.
+        close = difflib.get_close_matches(
+            upper.removeprefix(ENV_PREFIX), [v.removeprefix(ENV_PREFIX) for v in valid], 1, 0.6
+        )
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        warnings.append(f"{name} is not a setting and is ignored{hint}")
+    return warnings
+
+
+def dotenv_names(path: str = ".env") -> list[str]:
+    """The variable names a `.env` file sets (none when there is no such file)."""
+    if not os.path.isfile(path):
+        return []
+    return [name for name in dotenv_values(path) if name]

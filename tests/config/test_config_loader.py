@@ -364,14 +364,36 @@ def test_unset_environment_variable() -> None:
     assert problems(text) == ["checks.yaml:17:24: environment variable ACME_HOST is not set"]
 
 
-def test_environment_values_are_not_quoted_in_problems() -> None:
+def test_environment_values_are_quoted_without_passwords() -> None:
     text = BASE.replace('"https://www.acme.example/"', '"${SECRET_URL}"')
     [message] = problems(text, env={"SECRET_URL": "ftp://user:hunter2@host/"})
     assert "hunter2" not in message
     assert message == (
-        "checks.yaml:17:24: bad URL '${SECRET_URL}': use http:// or https:// and a host "
-        "(e.g. https://www.example.com/), tcp://host:port or dns://name"
+        "checks.yaml:17:24: bad URL 'ftp://user:***@host/' (from ${SECRET_URL}): use http:// or "
+        "https:// and a host (e.g. https://www.example.com/), tcp://host:port or dns://name"
     )
+
+
+def test_a_bad_value_from_the_environment_is_shown_as_substituted() -> None:
+    text = BASE.replace('"+447700900003"', '"${DESK_PHONE}"', 1)
+    assert text != BASE
+    [message] = problems(text, env={"DESK_PHONE": "07700 900003"})
+    assert "bad phone number '07700 900003' (from ${DESK_PHONE}): use E.164" in message
+
+
+def test_an_empty_environment_variable_is_a_problem() -> None:
+    text = BASE.replace('"https://www.acme.example/"', '"http://127.0.0.1:${PORT}/"')
+    assert problems(text, env={"PORT": ""}) == [
+        "checks.yaml:17:24: environment variable PORT is empty"
+    ]
+    assert load(text, env={"PORT": "8080"}).customers[0].sites[0].url == "http://127.0.0.1:8080/"
+
+
+def test_a_url_with_an_empty_port_is_refused() -> None:
+    text = BASE.replace('"https://www.acme.example/"', '"http://127.0.0.1:/"')
+    assert problems(text) == [
+        "checks.yaml:17:24: bad URL 'http://127.0.0.1:/': the port after ':' is missing"
+    ]
 
 
 def test_timeout_must_be_shorter_than_interval() -> None:

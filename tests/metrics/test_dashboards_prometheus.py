@@ -9,19 +9,13 @@ write, nothing but loopback.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-import yaml
 from dashboard_support import (
     BUILTINS,
     dashboard_files,
@@ -32,64 +26,10 @@ from dashboard_support import (
     variable_query,
 )
 from metrics_scenario import World, run_outage, running_world
-from support import eventually, free_port
+from prometheus_support import Prometheus, running_prometheus
+from support import eventually
 
 LABEL_VALUES = re.compile(r"^label_values\((?P<selector>.+),\s*(?P<label>\w+)\)$")
-
-
-def apt_install_prometheus() -> str:
-    """Install Debian's package; returns why it could not be, or "" when it was."""
-    if not Path("/etc/debian_version").exists():
-        return "not a Debian system: install Prometheus 2.x so that `prometheus` is on PATH"
-    apt = shutil.which("apt-get")
-    if apt is None:
-        return "apt-get is not available to install Debian's prometheus package"
-    if os.geteuid() != 0:
-        return "installing it needs root: run `apt-get install prometheus` as root (.ci/run does)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "--no-install-recommends", "prometheus"]
-    done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600)
-    if done.returncode != 0:  # perhaps stale package lists
-        subprocess.run([apt, "update"], capture_output=True, env=env, timeout=600)
-        done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"`apt-get install prometheus` failed: {last}"
-    return ""
-
-
-@pytest.fixture(scope="session")
-def prometheus_binary() -> str:
-    found = shutil.which("prometheus")
-    if found is None:
-        why = apt_install_prometheus()
-        found = shutil.which("prometheus")
-        if found is None:
-            pytest.skip(f"prometheus is not installed and could not be: {why}")
-    return found
-
-
-@dataclass
-class Prometheus:
-    url: str
-    http: aiohttp.ClientSession
-    started: float
-
-    async def api(self, path: str, **params: str) -> dict[str, Any]:
-        """POST a query the way Grafana does (httpMethod POST); the JSON answer, errors too."""
-        async with self.http.post(f"{self.url}/api/v1/{path}", data=params) as response:
-            return await response.json()
-
-    async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
-        async with self.http.get(f"{self.url}/api/v1/{path}", params=params) as response:
-            body = await response.json()
-        assert body["status"] == "success", body
-        return body["data"]
-
-    async def value(self, query: str) -> float:
-        """The one value of an instant query, NaN when it has none."""
-        data = (await self.api("query", query=query))["data"]["result"]
-        return float(data[0]["value"][1]) if len(data) == 1 else math.nan
 
 
 @pytest.fixture
@@ -103,53 +43,9 @@ async def prometheus(
     prometheus_binary: str, world: World, tmp_path: Path
 ) -> AsyncIterator[Prometheus]:
     """Prometheus on 127.0.0.1 scraping the daemon every second."""
-    config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [
-            {
-                "job_name": "uptimeguard",
-                "static_configs": [{"targets": [f"127.0.0.1:{world.daemon.port}"]}],
-            }
-        ],
-    }
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = (tmp_path / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
-            prometheus_binary,
-            f"--config.file={tmp_path / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--log.level=warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=tmp_path,
-    )
-    try:
-        server = Prometheus(f"http://127.0.0.1:{port}", world.http, time.time())
-
-        async def ready() -> int:
-            if process.poll() is not None:
-                log_text = (tmp_path / "prometheus.log").read_text()
-                raise AssertionError(f"prometheus exited: {log_text}")
-            try:
-                async with world.http.get(f"{server.url}/-/ready") as response:
-                    return response.status
-            except aiohttp.ClientConnectionError:
-                return 0
-
-        await eventually(ready, lambda status: status == 200, timeout=30)
+    target = f"127.0.0.1:{world.daemon.port}"
+    async with running_prometheus(prometheus_binary, target, tmp_path, world.http) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 async def resolve_variables(

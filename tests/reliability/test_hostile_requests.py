@@ -10,6 +10,7 @@ every page that shows the text hands it on.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -187,7 +188,7 @@ async def test_ids_in_digits_that_are_not_ascii_are_not_ids(guard: Guard):
         )
         assert status == 200, (path, status, answer)
         # And an SMS "ACK １" acknowledges nothing.
-        fields = {"From": ALICE, "Body": f"ACK {digits}"}
+        fields = {"From": ALICE, "Body": f"ACK {digits}", "MessageSid": f"SM{uuid.uuid4().hex}"}
         status, answer = await guard.call(
             "POST", "/twilio/sms", data=fields,
             headers={"X-Twilio-Signature": guard.sign("/twilio/sms", fields)},
@@ -259,9 +260,67 @@ async def test_control_characters_in_twilio_fields_are_not_stored(guard: Guard):
             for value in vars(row).values()
         ]
     assert not any("\x00" in text or "\x01" in text for text in texts)
-    fields = {"From": ALICE, "Body": "ACK\x00 1"}
+    fields = {"From": ALICE, "Body": "ACK\x00 1", "MessageSid": f"SM{uuid.uuid4().hex}"}
     status, answer = await guard.call(
         "POST", "/twilio/sms", data=fields,
         headers={"X-Twilio-Signature": guard.sign("/twilio/sms", fields)},
     )  # fmt: skip
     assert status == 200 and "\x00" not in answer, answer
+
+
+async def test_header_bytes_that_are_not_utf8_are_a_wrong_token(
+    database: str, tmp_path: Path
+) -> None:
+    """With ADMIN_TOKEN set, a bearer token in bytes that are not UTF-8 (aiohttp hands them on
+    as lone surrogates) is a wrong token: 401, not a 500 from encoding it."""
+    port = free_port()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database,
+        listen=f"127.0.0.1:{port}",
+        admin_token="right-token-0123456789",
+    )
+    config = load_config_text(CHECKS.format(open_day=closed_today(), alice=ALICE, dead=free_port()))
+    async with running_daemon(settings, config):
+        for raw in (b"Bearer \xff\xfe", b"Bearer right-token-0123456789\xe9", b"\xc3\x28 x"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                b"Authorization: " + raw + b"\r\n\r\n"
+            )
+            answer = await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 401 "), (raw, answer[:200])
+            assert b"missing or wrong bearer token" in answer
+
+
+async def test_a_body_not_in_its_content_encoding_is_a_400(
+    guard: Guard, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`Content-Encoding: gzip` on a body that is not gzip: 400 naming it, nothing logged as
+    an unhandled error (aiohttp's read of the rest of the body, after the answer, included)."""
+    before = await guard.snapshot()
+    fields = {"From": ALICE, "Body": "ACK 1"}
+    form = "application/x-www-form-urlencoded"
+    cases = [
+        ("/api/v1/incidents", b'{"customer": "acme"}', "application/json"),
+        ("/api/v1/incidents/1/ack", b'{"by": "ops"}', "application/json"),
+        ("/twilio/sms", b"From=%2B447700900001&Body=ACK+1", form),
+        ("/status/acme/callback", b"name=Jo&phone=01453884100", form),
+    ]
+    for path, body, ctype in cases:
+        for encoding in ("gzip", "deflate"):
+            headers = {"Content-Type": ctype, "Content-Encoding": encoding}
+            if path == "/twilio/sms":
+                headers["X-Twilio-Signature"] = guard.sign(path, fields)
+            status, answer = await guard.call("POST", path, data=body, headers=headers)
+            assert status == 400, (path, encoding, status, answer)
+            assert answer == {
+                "error": f"the request body cannot be read: Can not decode content-encoding: "
+                f"{encoding}"
+            }, answer
+    async with guard.http.get(f"{guard.base}/healthz") as response:
+        assert response.status == 200
+    assert await guard.snapshot() == before
+    logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not logged, [r.getMessage() for r in logged]

@@ -183,6 +183,27 @@ async def test_caching_headers_gzip_and_304(status_client: Client):
     assert style is not None
 
 
+async def test_gzip_only_when_accepted_and_any_etag_is_not_modified(status_client: Client):
+    client, _ = status_client
+    for path in ("/status/acme", "/status/acme.json"):
+        for refused in ("gzip;q=0", "identity", "*;q=0", "br, gzip;q=0"):
+            async with client.get(path, headers={"Accept-Encoding": refused}) as response:
+                assert response.status == 200
+                assert "Content-Encoding" not in response.headers, refused
+                assert response.headers["Vary"] == "Accept-Encoding"
+                etag = response.headers["ETag"]
+        async with client.get(path, headers={"Accept-Encoding": "gzip;q=0.5"}) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+        for match in ("*", etag, f"W/{etag}", f'"other", {etag}'):
+            async with client.get(path, headers={"If-None-Match": match}) as response:
+                assert response.status == 304, match
+                assert response.headers["ETag"] == etag
+        async with client.get(path, headers={"If-None-Match": '"other"'}) as response:
+            assert response.status == 200
+    async with client.get("/status/nope", headers={"If-None-Match": "*"}) as response:
+        assert response.status == 404  # `*` matches only what exists
+
+
 async def test_a_crowd_builds_the_page_once(status_client: Client, clock: Any):
     client, _ = status_client
     pages = client.server.app[PAGES]

@@ -24,6 +24,7 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_ENTRIES = 200_000
 
 _ENV_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]*@")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 
@@ -124,6 +125,9 @@ class Context:
             raise Invalid(node, "bad ${...} reference: write ${NAME}, or $${ for a literal ${")
         if name not in self.env:
             raise Invalid(node, f"environment variable {name} is not set")
+        if not self.env[name].strip():
+            # `PORT=` would make `http://host:${PORT}/` read as `http://host:/`.
+            raise Invalid(node, f"environment variable {name} is empty")
         return self.env[name]
 
     def value(self, node: Node, parse: Callable[[str], T], what: str = "value") -> T | None:
@@ -133,10 +137,16 @@ class Context:
             try:
                 return parse(text)
             except ValueError as error:
-                # Quote the file, not the environment (the value may be a secret), and keep
-                # long values short.
-                shown = shorten(node.value if isinstance(node, ScalarNode) else text)
-                message = str(error).replace(f"'{text}'", f"'{shown}'")
+                # Quote the value as read, with where it came from when the environment gave
+                # it: `bad phone number '07700 900001' (from ${DESK_PHONE})`. A password in a
+                # URL is masked; the readers of secrets (passwords, header values, webhook
+                # secrets) never quote the value.
+                raw = node.value if isinstance(node, ScalarNode) else text
+                masked = _URL_PASSWORD.sub(r"\1***@", text)
+                shown = f"'{shorten(masked)}'"
+                if raw != text:
+                    shown += f" (from {shorten(raw)})"
+                message = str(error).replace(f"'{text}'", shown)
                 raise Invalid(node, message) from None
         except Invalid as problem:
             self.add(problem.node, problem.message)

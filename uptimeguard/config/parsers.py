@@ -301,6 +301,8 @@ def parse_check_url(text: str) -> str:
         ok, scheme, port = False, "", None
     if not ok or any(c.isspace() or not c.isprintable() for c in stripped):
         raise ValueError(f"bad URL '{text}': {CHECK_URL_HINT}")
+    if parts.netloc.endswith(":"):
+        raise ValueError(f"bad URL '{text}': the port after ':' is missing")
     if scheme == "tcp" and (not port or parts.path not in ("", "/") or parts.query):
         raise ValueError(f"bad URL '{text}': a tcp check is tcp://host:port, e.g. tcp://db:5432")
     if scheme == "dns" and (port or parts.path not in ("", "/") or parts.query or "@" in stripped):

@@ -67,6 +67,9 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     expected = token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+    # Header bytes that are not UTF-8 come as lone surrogates (surrogateescape): compared as
+    # the bytes that were sent, never a 500.
+    sent = given.strip().encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent, expected):
         return json_error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
     return await handler(request)

@@ -8,7 +8,9 @@ import json
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
 from uptimeguard.storage.unavailable import unavailable_reason
@@ -47,6 +49,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except json.JSONDecodeError:
         return json_error(400, "body is not valid JSON")
+    except (HttpProcessingError, RequestPayloadError) as error:
+        # The body as sent cannot be read: not in the Content-Encoding it claims, above all.
+        # The connection is closed, and the body marked as ended: what is left of it cannot
+        # be read either (aiohttp would try, after the answer, and log a traceback).
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        request.content.feed_eof()
+        said = lines[-1] if lines else "malformed"
+        response = json_error(400, f"the request body cannot be read: {said}")
+        response.force_close()
+        return response
     except Exception as error:
         reason = unavailable_reason(error)
         if reason is None:

@@ -23,6 +23,7 @@ from uptimeguard.status.updates import (
     public_updates,
 )
 from uptimeguard.web.context import CONTEXT, WebContext
+from uptimeguard.web.negotiate import not_modified
 from uptimeguard.web.status_routes import PAGES, SLUG
 
 TTL = 5.0
@@ -72,7 +73,7 @@ async def feed(request: web.Request) -> web.Response:
             cache.clear()
     _, body, etag = cached
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={int(TTL)}"}
-    if etag in request.headers.get("If-None-Match", ""):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=body, headers={**headers, "Content-Type": ATOM})
 

@@ -10,14 +10,17 @@ from aiohttp import hdrs, web
 from uptimeguard.web import (
     api,
     feed_routes,
+    index_routes,
     reach_routes,
     status_routes,
     subscribe_routes,
     twilio_routes,
 )
 from uptimeguard.web.auth import admin_auth
+from uptimeguard.web.connections import body_deadline, track_requests
 from uptimeguard.web.context import CONTEXT, WebContext
 from uptimeguard.web.errors import error_middleware
+from uptimeguard.web.negotiate import accepts_gzip
 from uptimeguard.web.openapi import openapi_document
 
 # Bodies we accept are small JSON objects and Twilio form posts; the largest legitimate one (a
@@ -43,7 +46,7 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     names = request.query.getall("name[]", [])
     content_type, chunks = request.app[CONTEXT].metrics.exposition(accept, names)
     headers = {hdrs.CONTENT_TYPE: content_type}
-    gzip = "gzip" in request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+    gzip = accepts_gzip(request)
     if gzip:
         headers[hdrs.CONTENT_ENCODING] = "gzip"
     response = web.StreamResponse(headers=headers)
@@ -68,7 +71,13 @@ def gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def build_app(context: WebContext) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, admin_auth], client_max_size=MAX_BODY_BYTES
+        middlewares=[
+            track_requests,
+            error_middleware,
+            body_deadline(context.settings.http_body_timeout_seconds),
+            admin_auth,
+        ],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[CONTEXT] = context
     app.router.add_get("/healthz", healthz)
@@ -80,6 +89,7 @@ def build_app(context: WebContext) -> web.Application:
     reach_routes.add_routes(app, context)
     twilio_routes.add_routes(app)
     status_routes.add_routes(app, context)
+    index_routes.add_routes(app)
     feed_routes.add_routes(app)
     subscribe_routes.add_routes(app)
     reach_routes.add_public_routes(app, context)

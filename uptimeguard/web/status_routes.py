@@ -1,8 +1,9 @@
 """Public status pages: `GET /status/{slug}` (HTML) and `/status/{slug}.json`.
 
 No authentication and nothing internal (see `uptimeguard.status.public`). Responses carry a
-short `Cache-Control` and an `ETag`, answer `If-None-Match` with 304, and are sent gzipped to
-clients that accept it; the bodies themselves come from `StatusPages`' few-second cache.
+short `Cache-Control` and an `ETag`, answer `If-None-Match` (the tag, or `*`) with 304, and
+are sent gzipped to clients that accept it (`gzip;q=0` is a refusal: `web.negotiate`); the
+bodies themselves come from `StatusPages`' few-second cache.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from uptimeguard.status.pages import LiveSource, StatusPages
 from uptimeguard.status.public import SiteNow
 from uptimeguard.status.templates import stylesheet
 from uptimeguard.web.context import WebContext
+from uptimeguard.web.negotiate import accepts_gzip, not_modified
 
 PAGES = web.AppKey("status_pages", StatusPages)
 _HEADERS = web.AppKey("status_headers", dict[str, str])
@@ -76,10 +78,10 @@ async def _respond(request: web.Request, kind: str) -> web.StreamResponse:
     }
     if kind == "json":  # public data: a customer's own site may fetch it from a browser
         headers["Access-Control-Allow-Origin"] = "*"
-    if body.etag in request.headers.get("If-None-Match", ""):
+    if not_modified(request, body.etag):
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = body.content_type
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
+    if accepts_gzip(request):
         headers["Content-Encoding"] = "gzip"
         return web.Response(body=body.gzipped, headers=headers)
     return web.Response(body=body.data, headers=headers)
