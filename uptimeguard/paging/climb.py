@@ -7,12 +7,14 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from uptimeguard.config.models import Oncall
 from uptimeguard.paging import ladder, messages, timeline
 from uptimeguard.paging.models import (
     CANCELLED,
     LADDER,
     NOT_REACHED,
     PENDING,
+    SENDING,
     SKIPPED,
     PageRow,
     PagingStateRow,
@@ -45,6 +47,14 @@ async def climb(
             await service.outbox.move(
                 incident.id, expect, {"ladder": DONE, "next_due_at": None}, [], now
             )
+        return
+    held_until = await _previous_rung_gone(service, incident.id, oncall, position, now)
+    if held_until is not None:
+        if held_until > now and held_until != state.next_due_at:
+            # The rung before went out late (its pages waited out an outage): this one keeps
+            # its wait after it, rather than following it in the same second.
+            with contextlib.suppress(Conflict):
+                await service.outbox.move(incident.id, expect, {"next_due_at": held_until}, [], now)
         return
     facts = service.facts(incident)
     where = rung.describe(oncall)
@@ -102,6 +112,31 @@ async def climb(
             timeline.paging_event(now, f"{where}: the last step of the escalation ladder"),
         )
     service.wake()
+
+
+async def _previous_rung_gone(
+    service: PagingService, incident_id: int, oncall: Oncall, position: int, now: datetime
+) -> datetime | None:
+    """None when the rung at `position` may go now; else when it may (a time not yet known,
+    `now`, while the rung before still has pages waiting to be sent).
+
+    A rung is due its wait after the one before it went out. That is when it was planned,
+    unless its pages could not be sent then (the database or disk failing): a rung whose
+    pages went out late holds the next one back until its wait after them has passed.
+    """
+    previous = ladder.rung_at(oncall, position - 1)
+    if previous is None:
+        return None
+    wait = ladder.wait_after(oncall, previous)
+    pages = await service.outbox.step_pages(incident_id, previous.round, previous.index)
+    pages = [p for p in pages if (p.data or {}).get("position") == previous.position]
+    if any(p.status in (PENDING, SENDING) for p in pages):
+        return now  # still going out: the next rung waits for it
+    gone = [p.sent_at for p in pages if p.sent_at is not None and p.status not in NOT_REACHED]
+    if wait is None or not gone:
+        return None
+    due = max(gone) + wait
+    return due if due > now else None
 
 
 async def not_reached(service: PagingService, page: PageRow, now: datetime) -> None:
