@@ -124,12 +124,17 @@ async def _previous_rung_gone(
     unless its pages could not be sent then (the database or disk failing): a rung whose
     pages went out late holds the next one back until its wait after them has passed.
     """
-    previous = ladder.rung_at(oncall, position - 1)
+    if position < 1:
+        return None
+    # Positions run on across cycles (a ladder started again after an acknowledgement expired).
+    cycle, local = divmod(position - 1, ladder.rung_count(oncall))
+    previous = ladder.rung_at(oncall, local)
     if previous is None:
         return None
     wait = ladder.wait_after(oncall, previous)
-    pages = await service.outbox.step_pages(incident_id, previous.round, previous.index)
-    pages = [p for p in pages if (p.data or {}).get("position") == previous.position]
+    round_ = previous.round + cycle * (oncall.repeat + 1)
+    pages = await service.outbox.step_pages(incident_id, round_, previous.index)
+    pages = [p for p in pages if (p.data or {}).get("position") == position - 1]
     if any(p.status in (PENDING, SENDING) for p in pages):
         return now  # still going out: the next rung waits for it
     gone = [p.sent_at for p in pages if p.sent_at is not None and p.status not in NOT_REACHED]
