@@ -25,7 +25,7 @@ from uptimeguard.storage.models import IncidentRow
 if TYPE_CHECKING:
     from uptimeguard.paging.service import PagingService
 
-RUNNING, DONE = "running", "done"
+RUNNING, DONE, STOPPED = "running", "done", "stopped"
 # A rung due longer ago than this (the daemon was down) counts its wait from now, so a long
 # outage does not release every missed rung at once.
 LATE = timedelta(minutes=1)
@@ -37,7 +37,10 @@ async def climb(
     """Plan the rung the ladder stands at, and move the cursor to the next one."""
     oncall = service.config.oncall
     position = state.next_position
-    rung = ladder.rung_at(oncall, position) if oncall else None
+    # A ladder started again (an acknowledgement expired) carries on counting positions, so
+    # its pages never collide with the first climb's: cycle k's rounds follow cycle k-1's.
+    cycle, local = divmod(position, ladder.rung_count(oncall)) if oncall else (0, position)
+    rung = ladder.rung_at(oncall, local) if oncall else None
     expect = {"ladder": RUNNING, "next_position": position}
     if oncall is None or rung is None:
         with contextlib.suppress(Conflict):
@@ -72,7 +75,7 @@ async def climb(
                     channel,
                     body,
                     now,
-                    round=rung.round,
+                    round=rung.round + cycle * (oncall.repeat + 1),
                     step=rung.index,
                     status=SKIPPED if capped else PENDING,
                     cause=(
@@ -121,12 +124,17 @@ async def _previous_rung_gone(
     unless its pages could not be sent then (the database or disk failing): a rung whose
     pages went out late holds the next one back until its wait after them has passed.
     """
-    previous = ladder.rung_at(oncall, position - 1)
+    if position < 1:
+        return None
+    # Positions run on across cycles (a ladder started again after an acknowledgement expired).
+    cycle, local = divmod(position - 1, ladder.rung_count(oncall))
+    previous = ladder.rung_at(oncall, local)
     if previous is None:
         return None
     wait = ladder.wait_after(oncall, previous)
-    pages = await service.outbox.step_pages(incident_id, previous.round, previous.index)
-    pages = [p for p in pages if (p.data or {}).get("position") == previous.position]
+    round_ = previous.round + cycle * (oncall.repeat + 1)
+    pages = await service.outbox.step_pages(incident_id, round_, previous.index)
+    pages = [p for p in pages if (p.data or {}).get("position") == position - 1]
     if any(p.status in (PENDING, SENDING) for p in pages):
         return now  # still going out: the next rung waits for it
     gone = [p.sent_at for p in pages if p.sent_at is not None and p.status not in NOT_REACHED]
@@ -165,5 +173,34 @@ async def not_reached(service: PagingService, page: PageRow, now: datetime) -> N
     await service.record(
         page.incident_id,
         timeline.paging_event(now, "nobody reached at that step: escalating now"),
+    )
+    service.wake()
+
+
+async def climb_again(
+    service: PagingService, incident: IncidentRow, state: PagingStateRow, now: datetime
+) -> None:
+    """The acknowledgement that stopped the ladder expired: start it again from the first
+    step, as a new cycle (once: conditional on the cursor where the acknowledgement left it)."""
+    oncall = service.config.oncall
+    if oncall is None or not oncall.escalation:
+        return
+    count = ladder.rung_count(oncall)
+    start = -(-state.next_position // count) * count  # the next cycle's first rung
+    try:
+        await service.outbox.move(
+            incident.id,
+            {"ladder": STOPPED, "next_position": state.next_position},
+            {"ladder": RUNNING, "next_position": start, "next_due_at": now},
+            [],
+            now,
+        )
+    except Conflict:
+        return
+    await service.record(
+        incident.id,
+        timeline.paging_event(
+            now, "acknowledgement expired: climbing the escalation ladder again from step 1"
+        ),
     )
     service.wake()

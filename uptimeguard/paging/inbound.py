@@ -124,7 +124,10 @@ class Inbound:
         before = await service.store.incident(incident_id)
         if before is None:
             return f"No incident {incident_id}."
-        if before.resolved_at is not None or before.acknowledged_at is not None:
+        renewing = before.acknowledged_at is not None
+        if before.resolved_at is not None or (
+            renewing and service.incidents.ack_expires_at(before) is None
+        ):
             return self._already(before)
         now = service.clock.now()
         try:
@@ -138,6 +141,8 @@ class Inbound:
         if not took:
             return self._already(row)
         service.wake()
+        if renewing:  # the acknowledgement timeout (oncall.ack_timeout) starts over
+            return f"Incident {incident_id} acknowledged again by {name}."
         return f"Incident {incident_id} acknowledged by {name}. Escalation stopped."
 
     def _already(self, incident: IncidentRow) -> str:
