@@ -10,6 +10,7 @@ from aiohttp import hdrs, web
 from uptimeguard.web import (
     api,
     feed_routes,
+    index_routes,
     reach_routes,
     status_routes,
     subscribe_routes,
@@ -88,6 +89,7 @@ def build_app(context: WebContext) -> web.Application:
     reach_routes.add_routes(app, context)
     twilio_routes.add_routes(app)
     status_routes.add_routes(app, context)
+    index_routes.add_routes(app)
     feed_routes.add_routes(app)
     subscribe_routes.add_routes(app)
     reach_routes.add_public_routes(app, context)
