@@ -31,7 +31,7 @@ from uptimeguard.housekeeping import Housekeeping
 from uptimeguard.incidents.service import IncidentService
 from uptimeguard.mail import MailService, mail_service
 from uptimeguard.metrics import Metrics
-from uptimeguard.monitor.service import Monitor
+from uptimeguard.monitor.service import Monitor, PreparedSites, prepare_sites
 from uptimeguard.notify import notify_service
 from uptimeguard.paging import PagingService, paging_service
 from uptimeguard.probe import Prober
@@ -50,8 +50,10 @@ from uptimeguard.web.server import build_app
 
 log = logging.getLogger(__name__)
 
-# The listener's accept queue (the kernel caps it at net.core.somaxconn).
-ACCEPT_BACKLOG = 1024
+# The listener's accept queue (the kernel caps it at net.core.somaxconn), and how many
+# connections are accepted at once (within fdlimits.RESERVE).
+ACCEPT_QUEUE = 1024
+ACCEPT_BURST = 32
 
 
 class StartupError(RuntimeError):
@@ -96,18 +98,23 @@ class Daemon:
                 "; ".join(str(p) for p in error.problems),
             )
             return False
-        refusal = reload_refusal(self.config, config, self.allow_empty)
-        if refusal is not None:
+        refusal, prepared = await reader.call(self._prepare, config)
+        if refusal is not None or prepared is None:
             log.error("reload refused, keeping the running configuration: %s", refusal)
             return False
         self.config = config
         self.incidents.use_config(config)
-        self.monitor.reload(config)
+        self.monitor.reload(config, prepared)
         if self.cluster is not None:
             self.cluster.reloaded()
         self.housekeeping.sync_config()
         log.info("reloaded %s: %d sites", self.settings.config, len(self.monitor.sites))
         return True
+
+    def _prepare(self, config: ChecksConfig) -> tuple[str | None, PreparedSites | None]:
+        """Off the loop: why `config` must not replace the running one, or its sites built."""
+        refusal = reload_refusal(self.config, config, self.allow_empty)
+        return refusal, None if refusal is not None else prepare_sites(config)
 
     def request_reload(self) -> None:
         """SIGHUP: reload in the background (one at a time; see `Reloads`)."""
@@ -308,11 +315,13 @@ async def running_daemon(
         stack.push_async_callback(runner.cleanup)
         assert runner.server is not None
         guard = ConnectionGuard(runner.server, budget.web_connections, handler_args, notices)
-        # A deep accept queue: a burst of connections beyond it is dropped by the kernel
-        # half-open, never reaching the guard that would close them.
+        # asyncio accepts up to `backlog` sockets at a time, each a file before the guard sees
+        # it: keep that burst small, and the kernel's queue deep (listen() again), so a
+        # flood of connections is neither dropped half-open nor a spike of descriptors.
         http_server = await asyncio.get_running_loop().create_server(
-            guard, sock=listener, backlog=ACCEPT_BACKLOG
+            guard, sock=listener, backlog=ACCEPT_BURST
         )
+        listener.listen(ACCEPT_QUEUE)
         stack.callback(http_server.close)
         bound_port = listener.getsockname()[1]
         log.info(

@@ -15,11 +15,14 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from uptimeguard.config import load_config
 from uptimeguard.config.models import ChecksConfig
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class CheckFileReader:
@@ -36,6 +39,10 @@ class CheckFileReader:
         loop = asyncio.get_running_loop()
         load = functools.partial(load_config, self.path, max_bytes=self.max_bytes)
         return await loop.run_in_executor(self._executor, load)
+
+    async def call(self, work: Callable[[ChecksConfig], T], config: ChecksConfig) -> T:
+        """`work(config)` in the same thread: what a switch to `config` can build beforehand."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, config)
 
     def close(self) -> None:
         # A read under way finishes on its own (it is bounded by the size limit); its result

@@ -145,3 +145,21 @@ async def test_a_failing_job_is_retried_later_not_lost() -> None:
 def test_phase_is_stable_and_inside_the_interval() -> None:
     assert phase_of(("acme", "www"), 300) == phase_of(("acme", "www"), 300)
     assert all(0 <= phase_of(("c", f"s{i}"), 300) < 300 for i in range(1000))
+
+
+async def test_add_many_puts_each_key_at_the_slot_add_would() -> None:
+    from uptimeguard.monitor.scheduler import next_slot_in
+
+    async def job(key: Hashable, due: float) -> float:
+        return due + 60
+
+    loop = asyncio.get_running_loop()
+    many = HeapScheduler(job)
+    keys = [("acme", f"s{i}") for i in range(50)]
+    many.add("already", 60.0, first_due=loop.time() + 1)
+    many.add_many([(key, 60.0, phase_of(key, 60.0)) for key in [*keys, "already"]])
+    assert len(many) == 51  # a key already scheduled is left as it is
+    slots = {key: due for due, _, key in many._heap}
+    for key in keys:
+        assert abs(slots[key] - next_slot_in(key, 60.0, loop)) < 0.05
+    assert sorted(many._heap)[0] == many._heap[0]  # still a heap

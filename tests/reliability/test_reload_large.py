@@ -44,8 +44,11 @@ customers:
       - {{id: self, url: "http://127.0.0.1:{port}/healthz", interval: 2s, timeout: 1s}}
 """
 # Every answer from /healthz within this, and no two probes of `self` further apart, while
-# the file is read (the probe interval is 2 s; the bounds leave room for a loaded machine).
-HEALTHZ_BOUND = 1.0
+# the file is read (the probe interval is 2 s). The bounds leave room for a shared machine:
+# with 2 cores and other work on them, the reading thread holding the interpreter lock is
+# sometimes descheduled, and /healthz waited up to 0.73 s in one run (0.15 s on a quieter one);
+# reading on the event loop makes each wait the whole read, seconds (asserted below).
+HEALTHZ_BOUND = 2.0
 PROBE_GAP_BOUND = 3.5
 
 
@@ -133,7 +136,7 @@ async def test_a_large_reload_never_stops_probes_or_the_web_server(tmp_path: Pat
             read_seconds, ended_at = time.monotonic() - began, datetime.now(UTC)
             # The window must be long enough to mean something: reading that file takes
             # seconds, during which the old code answered nothing.
-            assert read_seconds > PROBE_GAP_BOUND, read_seconds
+            assert read_seconds > max(PROBE_GAP_BOUND, HEALTHZ_BOUND), read_seconds
             assert f"checks.yaml:{last_line}:" in log.read_text()  # the bad last site
             assert max(latencies) < HEALTHZ_BOUND, (max(latencies), read_seconds)
             # Stored results are written each second: wait until those of the window are.

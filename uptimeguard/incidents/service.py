@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from uptimeguard.config.cover import plan_in_force
+from uptimeguard.config.durations import format_duration
 from uptimeguard.config.models import ChecksConfig, Cover, Plan
-from uptimeguard.incidents import pausing
+from uptimeguard.incidents import ack_timeout, pausing
 from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
 from uptimeguard.incidents.cert_expiry import cert_severity
 from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class IncidentChange:
     """Announced after a change is stored. `kind`: opened, upgraded, acknowledged, resolved,
-    noted, breached, paused, resumed."""
+    noted, breached, paused, resumed, ack_expired."""
 
     kind: str
     incident: IncidentRow
@@ -249,7 +250,9 @@ class IncidentService:
         if incident.resolved_at is not None:
             raise Conflict(f"incident {incident_id} is already resolved")
         if incident.acknowledged_at is not None:
-            return incident, False
+            if self.ack_expires_at(incident) is None:
+                return incident, False
+            return await self._renew(incident, by, now, note)
         await self._record_breaches(incident, now)
         events = [
             self._posted(
@@ -266,6 +269,81 @@ class IncidentService:
             return await self._get(incident_id), False
         await self._announce(IncidentChange("acknowledged", updated, now))
         return updated, True
+
+    def ack_expires_at(self, incident: IncidentRow) -> datetime | None:
+        """When the incident's acknowledgement expires (`oncall.ack_timeout`), if it does."""
+        oncall = self.config.oncall
+        try:
+            calendar = self.sla.calendar(incident.plan)
+        except KeyError:  # a plan removed by a reload
+            return None
+        timeout = oncall.ack_timeout if oncall is not None else None
+        return ack_timeout.expires_at(
+            incident.acknowledged_at, incident.resolved_at, timeout, calendar
+        )
+
+    async def _renew(
+        self, incident: IncidentRow, by: str, now: datetime, note: str | None
+    ) -> tuple[IncidentRow, bool]:
+        """Acknowledged again while the acknowledgement timeout runs: it starts over."""
+        event = NewEvent(
+            "acknowledged",
+            now,
+            note or f"acknowledged again by {by}: the acknowledgement timeout starts over",
+            by,
+            {"again": True},
+        )
+        updated = await self._store.update_incident(
+            incident.id,
+            {
+                "acknowledged_at": now,
+                "acknowledged_by": by,
+                "responded_at": incident.responded_at or incident.acknowledged_at,
+            },
+            [event],
+            only_if={"acknowledged_at": incident.acknowledged_at, "resolved_at": None},
+        )
+        if updated is None:
+            return await self._get(incident.id), False
+        await self._announce(IncidentChange("acknowledged", updated, now, {"again": True}))
+        return updated, True
+
+    async def expire_acknowledgement(
+        self, incident_id: int, acknowledged_at: datetime, now: datetime
+    ) -> IncidentRow | None:
+        """The acknowledgement made at `acknowledged_at` ran out (`oncall.ack_timeout`): the
+        incident goes back to triggered. None when that acknowledgement is no longer the
+        incident's (acknowledged again, resolved, or expired by another node already). The
+        response target stays met: `responded_at` keeps the first acknowledgement."""
+        incident = await self._get(incident_id)
+        if incident.resolved_at is not None or incident.acknowledged_at != acknowledged_at:
+            return None
+        timeout = self.config.oncall.ack_timeout if self.config.oncall else None
+        after = f" after {format_duration(timeout)}" if timeout else ""
+        event = NewEvent(
+            "ack_expired",
+            now,
+            f"acknowledgement by {incident.acknowledged_by} expired{after}, neither resolved "
+            "nor acknowledged again: triggered again",
+            "paging",
+            {"acknowledged_at": _iso(acknowledged_at), "acknowledged_by": incident.acknowledged_by},
+        )
+        updated = await self._store.update_incident(
+            incident_id,
+            {
+                "status": "open",
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+                "responded_at": incident.responded_at or acknowledged_at,
+            },
+            [event],
+            only_if={"acknowledged_at": acknowledged_at, "resolved_at": None},
+        )
+        if updated is None:
+            return None
+        log.info("incident %s: acknowledgement expired, triggered again", incident_id)
+        await self._announce(IncidentChange("ack_expired", updated, now))
+        return updated
 
     async def resolve(
         self, incident_id: int, by: str, now: datetime, note: str | None = None
@@ -450,8 +528,10 @@ class IncidentService:
             for target in ("response", "resolution")
             if getattr(incident, f"{target}_breached_at") is not None
         ]
+        # An acknowledgement that later expired still met the response target.
+        responded = incident.responded_at or incident.acknowledged_at
         found = self.sla.breaches(
-            _deadlines_of(incident), incident.acknowledged_at, incident.resolved_at, now, recorded
+            _deadlines_of(incident), responded, incident.resolved_at, now, recorded
         )
         changes = []
         for breach in found:

@@ -22,7 +22,7 @@ import heapq
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,23 @@ class HeapScheduler:
         if first_due is None:
             first_due = next_slot_in(key, interval, asyncio.get_running_loop())
         self._push(first_due, key)
+
+    def add_many(self, items: Iterable[tuple[Hashable, float, float]]) -> None:
+        """`add` for many (key, interval, phase) at once, each at its next slot, with the
+        phases (`phase_of`) computed beforehand: one heapify rather than a push each, which
+        at 100,000 sites is the difference between a fraction of a second and seconds."""
+        loop_now, wall_now = asyncio.get_running_loop().time(), time.time()
+        added = False
+        for key, interval, phase in items:
+            if key in self._active:
+                continue
+            self._seq += 1
+            self._active[key] = self._seq
+            self._heap.append((loop_now + (phase - wall_now) % interval, self._seq, key))
+            added = True
+        if added:
+            heapq.heapify(self._heap)
+            _wake(self._waiter)
 
     def remove(self, key: Hashable) -> None:
         # Lazy removal: the heap entry is skipped when popped, a running job is not rescheduled.

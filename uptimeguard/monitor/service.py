@@ -86,6 +86,34 @@ class SiteLive:
     failing_since: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedSites:
+    """A checks file's sites, built ready to use: a fresh `SiteLive` for each (a site already
+    running keeps its own and takes the new one's ref, rules and time zone)."""
+
+    config: ChecksConfig
+    sites: dict[SiteKey, SiteLive]
+    phases: dict[SiteKey, float]  # each site's slot in its interval (`phase_of`)
+
+
+def prepare_sites(config: ChecksConfig) -> PreparedSites:
+    """Everything a switch to `config` builds that touches no running state, so a reload can
+    build it off the event loop: at 100,000 sites this was 7 s of the loop's time."""
+    sites: dict[SiteKey, SiteLive] = {}
+    phases: dict[SiteKey, float] = {}
+    for ref in config.site_refs():
+        rules = Rules(
+            interval=ref.interval,
+            recheck=ref.recheck,
+            confirm=ref.confirm,
+            recover=ref.recover,
+        )
+        timezone = config.calendars[config.plans[ref.customer.plan].calendar].timezone
+        sites[ref.key] = SiteLive(ref=ref, rules=rules, timezone=timezone, tracker=TrackerState())
+        phases[ref.key] = phase_of(ref.key, ref.interval.total_seconds())
+    return PreparedSites(config, sites, phases)
+
+
 class Monitor:
     def __init__(
         self,
@@ -136,36 +164,38 @@ class Monitor:
             elif live is not None and incident.source == "monitor":
                 live.tracker.state = "down"
 
-    def reload(self, config: ChecksConfig) -> None:
-        """Use a new checks file: new sites start, removed sites stop, the rest keep state."""
-        self._apply(config, {})
+    def reload(self, config: ChecksConfig, prepared: PreparedSites | None = None) -> None:
+        """Use a new checks file: new sites start, removed sites stop, the rest keep state.
+
+        `prepared` (from `prepare_sites`, which a reload runs off the event loop) leaves only the
+        switch itself to do here.
+        """
+        self._commit(prepared or prepare_sites(config), {})
 
     def _apply(self, config: ChecksConfig, saved: dict[SiteKey, Any]) -> None:
-        self.config = config
-        wanted: dict[SiteKey, SiteRef] = {ref.key: ref for ref in config.site_refs()}
+        self._commit(prepare_sites(config), saved)
+
+    def _commit(self, prepared: PreparedSites, saved: dict[SiteKey, Any]) -> None:
+        self.config = prepared.config
+        wanted = prepared.sites
         for key in list(self.sites):
             if key not in wanted:
                 self.scheduler.remove(key)
                 del self.sites[key]
-        for key, ref in wanted.items():
-            rules = Rules(
-                interval=ref.interval,
-                recheck=ref.recheck,
-                confirm=ref.confirm,
-                recover=ref.recover,
-            )
-            timezone = config.calendars[config.plans[ref.customer.plan].calendar].timezone
+        added: list[tuple[SiteKey, float, float]] = []
+        for key, fresh in wanted.items():
             live = self.sites.get(key)
             if live is not None:
-                live.ref, live.rules, live.timezone = ref, rules, timezone
+                live.ref, live.rules, live.timezone = fresh.ref, fresh.rules, fresh.timezone
                 continue
-            live = SiteLive(ref=ref, rules=rules, timezone=timezone, tracker=TrackerState())
+            live = fresh
             row = saved.get(key)
             if row is not None:
                 restore(live, row)
             self.sites[key] = live
-            if not self.sharded:
-                self.scheduler.add(key, ref.interval.total_seconds())
+            added.append((key, live.ref.interval.total_seconds(), prepared.phases[key]))
+        if not self.sharded:
+            self.scheduler.add_many(added)
 
     # -- sharing the sites between nodes (uptimeguard.cluster.ownership) ----------------------
 

@@ -163,7 +163,8 @@ def _target(
         clock = engine.target_clock(plan.id, severity.name)
     if which == "response":
         due, breached_at = incident.response_due, incident.response_breached_at
-        done_at = incident.acknowledged_at or incident.resolved_at
+        # An acknowledgement that later expired (`oncall.ack_timeout`) was the response.
+        done_at = incident.responded_at or incident.acknowledged_at or incident.resolved_at
         target = severity.response if severity else None
     else:
         due, breached_at = incident.resolution_due, incident.resolution_breached_at

@@ -96,7 +96,8 @@ async def voice(
 async def gather(
     request: web.Request, paging: PagingService, fields: MultiDict[str]
 ) -> web.Response:
-    text = await paging.inbound.keypress(_page_id(request), fields.get("Digits", ""))
+    digits, call_sid = fields.get("Digits", ""), fields.get("CallSid", "")
+    text = await paging.inbound.keypress(_page_id(request), digits, call_sid)
     return web.Response(text=text, content_type=XML)
 
 
