@@ -10,6 +10,8 @@ every page that shows the text hands it on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import os
 import uuid
@@ -30,6 +32,7 @@ from twilio.request_validator import RequestValidator
 
 from uptimeguard.app import Daemon, running_daemon
 from uptimeguard.config import load_config_text
+from uptimeguard.logs import setup_logging
 from uptimeguard.notify.models import SubscriberRow
 from uptimeguard.paging.models import PageRow
 from uptimeguard.settings import Settings
@@ -359,3 +362,40 @@ async def test_a_body_not_in_its_content_encoding_is_a_400(
     assert await guard.snapshot() == before
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not logged, [r.getMessage() for r in logged]
+
+
+async def test_a_malformed_request_is_one_line_in_the_log(tmp_path: Path) -> None:
+    """aiohttp answers a request it cannot parse with 400 itself, and logs it at ERROR with a
+    traceback: any client could fill the log with them. The daemon's logging makes each one
+    WARNING line naming what was wrong."""
+    port = free_port()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'guard.db'}",
+        listen=f"127.0.0.1:{port}",
+    )
+    config = load_config_text(CHECKS.format(open_day=closed_today(), alice=ALICE, dead=free_port()))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(out):
+            setup_logging(settings)
+        async with running_daemon(settings, config):
+            for raw in (
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: a\x7fb\r\n\r\n",
+            ):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(raw)
+                answer = await asyncio.wait_for(reader.read(), 10)
+                writer.close()
+                assert answer.split(b" ", 2)[1] in (b"400", b"200", b"405"), answer[:100]
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    text = out.getvalue()
+    assert "Traceback" not in text, text[-3000:]
+    refused = [line for line in text.splitlines() if "refused a malformed request" in line]
+    assert len(refused) == 2, text[-3000:]
+    assert all(" WARNING " in line for line in refused), refused
+    assert all("Invalid header value char" in line for line in refused), refused
