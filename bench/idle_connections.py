@@ -8,10 +8,10 @@ limit is `--limit`, soft and hard (what `ulimit -n 1024` sets), probing `--sites
 `--interval` seconds, served by another child process (200, a short body, close). After
 `--baseline` seconds of quiet, `--idle` connections that send nothing and `--slow` slowloris
 connections (a request head one header line a second, never finished) are held against it
-for `--duration` seconds; each one the server closes is opened again `--reconnect` seconds
-later, so the attack stays at its size. Throughout, `/healthz` is asked every 0.25 s on a new
-connection (10 s timeout), and the stored probe results are counted in the database file
-every second.
+for `--duration` seconds, from a process of their own; each one the server closes is opened
+again `--reconnect` seconds later, so the attack stays at its size. Throughout, `/healthz`
+is asked every 0.25 s on a new connection (10 s timeout), and the stored probe results are
+counted in the database file every second.
 
 Printed (JSON), for the quiet and the attacked windows: `/healthz` latency p50, p99, max and
 failures; probe results stored per second; and for the attack, connections opened, how long
@@ -83,6 +83,9 @@ async def _serve() -> None:
 
 
 class Attack:
+    """The attacking connections (run in a child process, so that the measuring client's
+    own event loop is not the one they keep busy)."""
+
     def __init__(self, port: int, reconnect: float) -> None:
         self.port = port
         self.reconnect = reconnect
@@ -121,6 +124,24 @@ class Attack:
         while self.running:
             await self._hold(kind)
             await asyncio.sleep(self.reconnect)
+
+
+async def _attack(port: int, idle: int, slow: int, reconnect: float, seconds: float) -> None:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    attack = Attack(port, reconnect)
+    slots = [asyncio.create_task(attack.keep("idle")) for _ in range(idle)]
+    slots += [asyncio.create_task(attack.keep("slow")) for _ in range(slow)]
+    await asyncio.sleep(seconds)
+    attack.running = False
+    for slot in slots:
+        slot.cancel()
+    result = {
+        "connections_opened": attack.opened,
+        "idle_lifetime_s": _percentiles(attack.lifetimes["idle"]),
+        "slow_lifetime_s": _percentiles(attack.lifetimes["slow"]),
+    }
+    print(json.dumps(result), flush=True)
 
 
 # -- the measurement -----------------------------------------------------------------------
@@ -199,8 +220,6 @@ def _limit(limit: int) -> None:
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the attack's own sockets
     sites_server = subprocess.Popen(
         [sys.executable, "-m", "bench.idle_connections", "--serve"],
         stdout=subprocess.PIPE,
@@ -234,8 +253,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             )
         base = f"http://127.0.0.1:{port}"
         db = path / "guard.db"
-        attack = Attack(port, args.reconnect)
-        slots: list[asyncio.Task[None]] = []
+        attacker: subprocess.Popen[str] | None = None
         try:
             connector = aiohttp.TCPConnector(force_close=True, limit=0)
             async with aiohttp.ClientSession(connector=connector) as http:
@@ -252,21 +270,29 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(0.2)
                 quiet = await _window(http, base, db, daemon.pid, args.baseline)
                 lines_before = len(log_path.read_bytes().splitlines())
-                slots = [asyncio.create_task(attack.keep("idle")) for _ in range(args.idle)]
-                slots += [asyncio.create_task(attack.keep("slow")) for _ in range(args.slow)]
-                attacked = await _window(http, base, db, daemon.pid, args.duration)
-                attack.running = False
+                attacker = subprocess.Popen(
+                    [
+                        *(sys.executable, "-m", "bench.idle_connections", "--attack", str(port)),
+                        *("--idle", str(args.idle), "--slow", str(args.slow)),
+                        *("--reconnect", str(args.reconnect), "--duration", str(args.duration)),
+                    ],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                await asyncio.sleep(1.0)  # the attack under way before measuring
+                attacked = await _window(http, base, db, daemon.pid, args.duration - 2)
+                out, _ = await asyncio.to_thread(attacker.communicate, timeout=60)
+                attack = json.loads(out)
             said = log_path.read_bytes().splitlines()[lines_before:]
         finally:
-            for slot in slots:
-                slot.cancel()
+            if attacker is not None and attacker.poll() is None:
+                attacker.kill()
             daemon.terminate()
             try:
                 daemon.wait(30)
             except subprocess.TimeoutExpired:
                 daemon.kill()
             sites_server.kill()
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     return {
         "limit": args.limit,
         "sites": args.sites,
@@ -276,12 +302,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "quiet": quiet,
         "attacked": {
             **attacked,
-            "connections_opened": attack.opened,
-            "idle_lifetime_s": _percentiles(attack.lifetimes["idle"]),
-            "slow_lifetime_s": _percentiles(attack.lifetimes["slow"]),
+            **attack,
             "log_lines": len(said),
             "log_tracebacks": sum(1 for line in said if line.startswith(b"Traceback")),
             "log_bytes": sum(len(line) + 1 for line in said),
+            "log": [line.decode(errors="replace")[:300] for line in said[:5]],
         },
     }
 
@@ -303,7 +328,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--reconnect", type=float, default=1.0)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--attack", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.attack:
+        asyncio.run(_attack(args.attack, args.idle, args.slow, args.reconnect, args.duration))
+        return
     if args.serve:
         asyncio.run(_serve())
         return

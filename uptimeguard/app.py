@@ -50,8 +50,10 @@ from uptimeguard.web.server import build_app
 
 log = logging.getLogger(__name__)
 
-# The listener's accept queue (the kernel caps it at net.core.somaxconn).
-ACCEPT_BACKLOG = 1024
+# The listener's accept queue (the kernel caps it at net.core.somaxconn), and how many
+# connections are accepted at once (within fdlimits.RESERVE).
+ACCEPT_QUEUE = 1024
+ACCEPT_BURST = 32
 
 
 class StartupError(RuntimeError):
@@ -314,11 +316,13 @@ async def running_daemon(
         stack.push_async_callback(runner.cleanup)
         assert runner.server is not None
         guard = ConnectionGuard(runner.server, budget.web_connections, handler_args, notices)
-        # A deep accept queue: a burst of connections beyond it is dropped by the kernel
-        # half-open, never reaching the guard that would close them.
+        # asyncio accepts up to `backlog` sockets at a time, each a file before the guard sees
+        # it: keep that burst small, and the kernel's queue deep (listen() again), so a
+        # flood of connections is neither dropped half-open nor a spike of descriptors.
         http_server = await asyncio.get_running_loop().create_server(
-            guard, sock=listener, backlog=ACCEPT_BACKLOG
+            guard, sock=listener, backlog=ACCEPT_BURST
         )
+        listener.listen(ACCEPT_QUEUE)
         stack.callback(http_server.close)
         bound_port = listener.getsockname()[1]
         log.info(
