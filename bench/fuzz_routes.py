@@ -58,6 +58,7 @@ from uptimeguard.storage.models import IncidentRow
 ADMIN_TOKEN = "fuzz-admin-token-0123456789"
 TWILIO_TOKEN = "fuzz-twilio-token-0123456789"
 SID = "AC" + "0" * 32
+BATCH = 100  # cases per route per round
 FROM = "+15005550006"
 ALICE = "+447700900001"
 JO = "+447700900101"
@@ -277,7 +278,13 @@ async def seed_database(daemon: app_module.Daemon, public_url: str) -> Known:
             "by": ["ops", "alice"],
             "note": ["Restarted the server", "line 1\nline 2"],
             "status": ["open", "acknowledged", "resolved"],
-            "email": ["someone@example.com", "jo@acme.example", "not an address"],
+            "email": [
+                "someone@example.com",
+                "jo@acme.example",
+                "not an address",
+                "a\x00b@example.com",
+            ],
+            "reason": ["Waiting for the customer", "line 1\nline 2"],
             "From": [ALICE, JO, "+15005550123", ""],
             "To": [FROM],
             "Body": ["ACK", "ACK 1", "ack #2", "HELP", "ACK 99999999999999999"],
@@ -370,11 +377,11 @@ class Tally:
 def fuzz_route(
     port: int, route: Route, known: Known, cases: int, run_seed: int, tally: Tally
 ) -> None:
+    """`cases` more cases for `route`, drawn from the seed `run_seed` (and the route)."""
     rng = random.Random(f"{run_seed}-{route.key}")
-    run_seed += zlib.crc32(route.key.encode())  # each route its own draws
     counts = tally.statuses[route.key]
+    wanted = sum(counts.values()) + cases
 
-    @seed(run_seed)
     @settings(
         max_examples=cases,
         database=None,
@@ -391,11 +398,11 @@ def fuzz_route(
 
     # Hypothesis may stop short of max_examples when it runs out of new cases: go again
     # (with the next seed) until the route has had its share.
-    runs = 0
-    while sum(counts.values()) < cases and runs < 5:
-        one = seed(run_seed + runs)(one)
-        one()
-        runs += 1
+    route_seed = run_seed + zlib.crc32(route.key.encode())  # each route its own draws
+    for attempt in range(5):
+        if sum(counts.values()) >= wanted:
+            break
+        seed(route_seed + attempt)(one)()
 
 
 def report(tally: Tally, routes: list[Route], seconds: float, label: str, logged: int) -> str:
@@ -430,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=2_000, help="in total, over every route")
     parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument("--seconds", type=float, help="stop after this long, cases or not")
     parser.add_argument("--database", help="a database URL (default: a new SQLite file)")
     parser.add_argument("--log", help="the daemon's log (default: in a temporary folder)")
     args = parser.parse_args(argv)
@@ -450,13 +458,30 @@ def main(argv: list[str] | None = None) -> int:
     assert server.known is not None
     unique = {route.key: route for route in server.routes}.values()
     routes = sorted(unique, key=lambda r: (r.formatter, r.method))
-    share = max(1, args.cases // len(routes))
     tally = Tally()
     started = time.monotonic()
+    deadline = started + args.seconds if args.seconds else float("inf")
+    # In rounds over every route, so that a run stopped by --seconds has fuzzed each alike.
+    batch = max(1, min(BATCH, args.cases // len(routes)))
+    round_number = 0
     try:
-        for index, route in enumerate(routes):
-            extra = 1 if index < args.cases - share * len(routes) else 0
-            fuzz_route(server.port, route, server.known, share + extra, args.seed, tally)
+        while tally.cases < args.cases and time.monotonic() < deadline:
+            # The last round shares what is left alike.
+            quota = min(batch, -(-(args.cases - tally.cases) // len(routes)))
+            for route in routes:
+                left = args.cases - tally.cases
+                if left <= 0 or time.monotonic() >= deadline:
+                    break
+                cases = min(quota, left)
+                fuzz_route(server.port, route, server.known, cases, args.seed + round_number, tally)
+            round_number += 1
+            print(
+                f"round {round_number}: {tally.cases:,} cases, "
+                f"{time.monotonic() - started:,.0f} s, server errors {tally.server_errors}, "
+                f"logged {len(errors.records)}",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         seconds = time.monotonic() - started
         server.stop()

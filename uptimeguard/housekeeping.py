@@ -203,7 +203,9 @@ class Housekeeping:
         # A target met or already breached needs no timer; re-adding one whose moment has
         # passed would only run the sweep again for nothing.
         settled = {
-            "response_due": incident.acknowledged_at or incident.response_breached_at,
+            "response_due": incident.responded_at
+            or incident.acknowledged_at
+            or incident.response_breached_at,
             "resolution_due": incident.resolution_breached_at,
         }
         for target in ("response_due", "resolution_due"):

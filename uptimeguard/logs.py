@@ -7,6 +7,9 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
+
 from uptimeguard.settings import Settings
 
 
@@ -40,6 +43,30 @@ class SecretFilter(logging.Filter):
         return True
 
 
+def malformed_reason(error: BaseException) -> str:
+    """What aiohttp says is wrong with a request, on one line: its exceptions' text is
+    "400, message:" and then the reason, with the offending bytes and a caret below."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.endswith(", message:")]
+    return lines[0][:200] if lines else type(error).__name__
+
+
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a body not in its
+    Content-Encoding) at ERROR with a traceback, though it answers the client 400 itself: so
+    any client could fill the log with tracebacks. Such a record becomes one WARNING line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.name == "aiohttp.server" and isinstance(
+            error, HttpProcessingError | RequestPayloadError
+        ):
+            record.msg, record.args = "refused a malformed request: %s", (malformed_reason(error),)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -70,6 +97,7 @@ def setup_logging(settings: Settings, quiet: bool = False) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MalformedRequestFilter())
     handler.addFilter(SecretFilter(secrets_of(settings)))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dotenv import dotenv_values
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+
+from uptimeguard.wording import in_our_words
 
 ENV_PREFIX = "UPTIMEGUARD_"
 # Settings that a command-line flag can also give.
@@ -25,7 +25,6 @@ FLAGS = {
     "location": "--location",
 }
 _SECRET = ("token", "password", "secret")
-_CHOICES = re.compile(r"^\^\(([\w|]+)\)\$$")
 
 
 def setting_name(field: str, from_flags: Mapping[str, Any]) -> str:
@@ -35,44 +34,12 @@ def setting_name(field: str, from_flags: Mapping[str, Any]) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def _number(value: Any) -> str:
-    """`60.0` -> `60`; other values as they are."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _words(detail: ErrorDetails) -> str:
-    kind, ctx = detail["type"], detail.get("ctx") or {}
-    if kind == "value_error" and "error" in ctx:
-        return str(ctx["error"])
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "use a whole number"
-    if kind in ("float_parsing", "float_type", "finite_number"):
-        return "use a number"
-    if kind in ("bool_parsing", "bool_type"):
-        return "use true or false"
-    if kind == "greater_than_equal":
-        return f"use {_number(ctx['ge'])} or more"
-    if kind == "greater_than":
-        return f"use more than {_number(ctx['gt'])}"
-    if kind == "less_than_equal":
-        return f"use {_number(ctx['le'])} or less"
-    if kind == "less_than":
-        return f"use less than {_number(ctx['lt'])}"
-    if kind == "string_pattern_mismatch":
-        choices = _CHOICES.match(str(ctx.get("pattern", "")))
-        if choices:
-            return "use one of: " + ", ".join(choices.group(1).split("|"))
-    return "not a value this setting takes"
-
-
 def describe_settings_error(error: ValidationError, from_flags: Mapping[str, Any]) -> str:
     """One line for the first problem: `NAME: 'value': what to write`."""
     detail = error.errors()[0]
     field = str(detail["loc"][0]) if detail["loc"] else "settings"
     name = setting_name(field, from_flags)
-    words = _words(detail)
+    words = in_our_words(detail)
     value = detail.get("input")
     if detail["type"] == "value_error" or any(s in field for s in _SECRET):
         return f"{name}: {words}"  # our own messages quote the value where it helps

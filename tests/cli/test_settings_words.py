@@ -86,3 +86,31 @@ def test_a_flag_is_named_rather_than_its_variable(capsys: pytest.CaptureFixture[
     assert main(["run", "--config", BUNDLED, "--node", "no spaces"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("uptimeguard: error: --node: bad name 'no spaces': ")
+
+
+def test_run_logs_a_misspelled_variable(tmp_path: Path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:  # the daemon stops at the listen, after logging it
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "UPTIMEGUARD_ADMN_TOKEN": "x", "UPTIMEGUARD_LOG_FORMAT": "json"}
+        result = subprocess.run(
+            [sys.executable, "-m", "uptimeguard", "run", "--config", BUNDLED,
+             "--listen", f"127.0.0.1:{port}",
+             "--database", f"sqlite:///{tmp_path / 'r.db'}"],
+            capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+        )  # fmt: skip
+    import json
+
+    logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {
+        "level": "warning",
+        "message": "UPTIMEGUARD_ADMN_TOKEN is not a setting and is ignored; "
+        "did you mean UPTIMEGUARD_ADMIN_TOKEN?",
+    }.items() <= logged[0].items()
+    assert result.returncode == 1 and "cannot listen" in result.stderr

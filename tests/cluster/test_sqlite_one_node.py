@@ -14,6 +14,7 @@ from cluster_support import Node, base_env, get, wait_until
 from support import free_port
 
 CHECKS = """
+allow_empty: true
 customers: []
 """
 

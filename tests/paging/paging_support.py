@@ -151,6 +151,12 @@ class Harness:
     async def pages(self, incident_id: int | None = None) -> list[PageRow]:
         return await self.paging.outbox.pages(incident_id)
 
+    async def sid(self, page_id: int) -> str:
+        """Twilio's sid of a page sent (a call's `CallSid`, as its webhooks carry it)."""
+        page = await self.paging.outbox.page(page_id)
+        assert page is not None and page.sid
+        return page.sid
+
     async def incident(self, incident_id: int) -> IncidentRow:
         row = await self.store.incident(incident_id)
         assert row is not None

@@ -101,11 +101,15 @@ async def test_keypress_1_acknowledges_and_other_keys_repeat(h: Harness):
     await h.outage()
     await h.advance(minutes=5)
     assert h.twilio.summary() == [("sms", ALICE), ("call", ALICE)]
-    status, text = await h.post("/twilio/voice/2/gather", {"Digits": "7", "CallSid": "CA1"})
+    status, text = await h.post(
+        "/twilio/voice/2/gather", {"Digits": "7", "CallSid": await h.sid(2)}
+    )
     assert status == 200 and "<Gather" in text and "Press 1 to acknowledge" in text
     assert (await h.incident(1)).acknowledged_at is None
 
-    status, text = await h.post("/twilio/voice/2/gather", {"Digits": "1", "CallSid": "CA1"})
+    status, text = await h.post(
+        "/twilio/voice/2/gather", {"Digits": "1", "CallSid": await h.sid(2)}
+    )
     assert status == 200
     assert text == (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Incident 1 acknowledged by '

@@ -95,7 +95,7 @@ async def test_answered_without_a_keypress_is_no_answer(h: Harness) -> None:
 
 async def test_a_keypress_makes_the_call_answered(h: Harness) -> None:
     await called_alice(h)
-    status, _ = await h.post("/twilio/voice/2/gather", {"Digits": "7", "CallSid": "CA1"})
+    status, _ = await h.post("/twilio/voice/2/gather", {"Digits": "7", "CallSid": await h.sid(2)})
     assert status == 200
     status, _ = await h.post("/twilio/status/2", completed("human"))
     assert status == 204

@@ -86,3 +86,20 @@ async def test_an_old_ack_after_the_database_was_lost_hits_nothing(
             assert (await h.incident(3)).acknowledged_at is None
     finally:
         await fresh.engine.dispose()
+
+
+async def test_a_keypress_on_a_call_from_before_acknowledges_nothing(h: Harness):
+    """Page ids start again at 1 too: a keypress on a call made from the lost database names
+    a page id that is now another call. It names its call (`CallSid`): one that is not the
+    page's acknowledges nothing."""
+    await h.outage("www")  # page 1: alice's SMS
+    await h.advance(minutes=5)  # page 2: alice's call
+    call = (await h.pages(1))[1]
+    assert call.channel == "voice" and call.sid
+    old_call = "CA" + "9" * 32
+    status, text = await h.post("/twilio/voice/2/gather", {"Digits": "1", "CallSid": old_call})
+    assert status == 200 and "This call is not known to uptimeguard." in text
+    assert (await h.incident(1)).acknowledged_at is None
+    # A keypress on the call itself acknowledges.
+    status, text = await h.post("/twilio/voice/2/gather", {"Digits": "1", "CallSid": call.sid})
+    assert status == 200 and "Incident 1 acknowledged by Alice Smith" in text

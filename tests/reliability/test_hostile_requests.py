@@ -10,6 +10,8 @@ every page that shows the text hands it on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import os
 import uuid
@@ -30,6 +32,8 @@ from twilio.request_validator import RequestValidator
 
 from uptimeguard.app import Daemon, running_daemon
 from uptimeguard.config import load_config_text
+from uptimeguard.logs import setup_logging
+from uptimeguard.notify.models import SubscriberRow
 from uptimeguard.paging.models import PageRow
 from uptimeguard.settings import Settings
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
@@ -86,6 +90,17 @@ class Guard:
                 return response.status, await response.json()
             return response.status, text
 
+    async def call_from(self, source: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """POST `path` from the loopback address `source`."""
+        connector = aiohttp.TCPConnector(local_addr=(source, 0))
+        async with (
+            aiohttp.ClientSession(connector=connector) as http,
+            http.post(self.base + path, **kwargs) as response,
+        ):
+            if response.content_type == "application/json":
+                return response.status, await response.json()
+            return response.status, await response.text()
+
     async def snapshot(self) -> tuple[Any, ...]:
         async with self.daemon.store.sessions() as session:
             incidents = (
@@ -131,6 +146,11 @@ async def guard(database: str, twilio: FakeTwilio) -> AsyncIterator[Guard]:
         twilio_auth_token=TOKEN,
         twilio_from=FROM,
         twilio_api_base=twilio.url,
+        # Mail to a port where nothing listens: subscriptions are offered, mail is retried.
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_tls="none",
+        mail_from="desk@uptimeguard.example",
     )
     config = load_config_text(CHECKS.format(open_day=closed_today(), alice=ALICE, dead=free_port()))
     async with running_daemon(settings, config) as daemon, aiohttp.ClientSession() as http:
@@ -220,6 +240,9 @@ async def test_control_characters_in_stored_text_are_a_400(guard: Guard):
             ("/api/v1/incidents/1/ack", "by", {"by": f"op{char}s"}),
             ("/api/v1/incidents/1/ack", "note", {"by": "ops", "note": f"on{char}it"}),
             ("/api/v1/incidents/1/resolve", "note", {"by": "ops", "note": f"fi{char}xed"}),
+            ("/api/v1/incidents/1/pause", "reason", {"by": "ops", "reason": f"wa{char}it"}),
+            ("/api/v1/incidents/1/pause", "by", {"by": f"o{char}ps", "reason": "wait"}),
+            ("/api/v1/incidents/1/resume", "by", {"by": f"o{char}ps"}),
         ]
         for path, field, body in cases:
             status, answer = await guard.call("POST", path, json=body)
@@ -231,7 +254,22 @@ async def test_control_characters_in_stored_text_are_a_400(guard: Guard):
             )
             assert status == 400, (repr(char), status, answer)
             assert answer == {"error": f"customer: remove the control character {shown}"}
+        # An e-mail address to subscribe, as JSON and as a form (each from an address of its
+        # own: the form takes 5 requests per address in 10 minutes).
+        email = f"j{char}o@acme.example"
+        status, answer = await guard.call_from(
+            f"127.0.1.{ord(char) % 250 + 1}", "/status/acme/subscribe", json={"email": email}
+        )
+        assert status == 400, (repr(char), status, answer)
+        assert answer == {"error": "'email' is not an e-mail address (name@example.com)"}
+        if char != "\ud800":
+            status, answer = await guard.call_from(
+                f"127.0.2.{ord(char) % 250 + 1}", "/status/acme/subscribe", data={"email": email}
+            )
+            assert status == 400 and "Not subscribed" in answer, (repr(char), status)
     assert await guard.snapshot() == before
+    async with guard.daemon.store.sessions() as session:
+        assert not (await session.scalars(select(SubscriberRow.id))).all()
 
     # Tabs and line breaks are text, where text may span lines.
     status, answer = await guard.call(
@@ -324,3 +362,40 @@ async def test_a_body_not_in_its_content_encoding_is_a_400(
     assert await guard.snapshot() == before
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not logged, [r.getMessage() for r in logged]
+
+
+async def test_a_malformed_request_is_one_line_in_the_log(tmp_path: Path) -> None:
+    """aiohttp answers a request it cannot parse with 400 itself, and logs it at ERROR with a
+    traceback: any client could fill the log with them. The daemon's logging makes each one
+    WARNING line naming what was wrong."""
+    port = free_port()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'guard.db'}",
+        listen=f"127.0.0.1:{port}",
+    )
+    config = load_config_text(CHECKS.format(open_day=closed_today(), alice=ALICE, dead=free_port()))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(out):
+            setup_logging(settings)
+        async with running_daemon(settings, config):
+            for raw in (
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: a\x7fb\r\n\r\n",
+            ):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(raw)
+                answer = await asyncio.wait_for(reader.read(), 10)
+                writer.close()
+                assert answer.split(b" ", 2)[1] in (b"400", b"200", b"405"), answer[:100]
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    text = out.getvalue()
+    assert "Traceback" not in text, text[-3000:]
+    refused = [line for line in text.splitlines() if "refused a malformed request" in line]
+    assert len(refused) == 2, text[-3000:]
+    assert all(" WARNING " in line for line in refused), refused
+    assert all("Invalid header value char" in line for line in refused), refused

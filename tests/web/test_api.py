@@ -101,6 +101,44 @@ async def test_bad_bodies_get_400_naming_the_field(api, body, field):
         assert (await response.json())["incidents"] == []
 
 
+async def test_bad_bodies_are_told_in_our_words(api: aiohttp.ClientSession):
+    """One line naming the field and what to write; none of pydantic's own wording."""
+    expected = {
+        '{"severity": "query", "summary": "x"}': "customer: required",
+        '{"customer": "", "severity": "query", "summary": "x"}': "customer: must not be empty",
+        '{"customer": 5, "severity": "query", "summary": "x"}': "customer: use a string",
+        '{"customer": "acme", "severity": "query", "summary": "x", "bogus": 1}': (
+            "bogus: not a field of this body; expected: customer, site, severity, summary, by"
+        ),
+        '{"customer": "acme", "severity": "query", "summary": "x", "by": "%s"}' % ("b" * 129): (
+            "by: use at most 128 characters"
+        ),
+    }
+    for body, error in expected.items():
+        async with api.post(
+            "/api/v1/incidents", data=body, headers={"Content-Type": "application/json"}
+        ) as response:
+            assert response.status == 400
+            assert await response.json() == {"error": error}
+    async with api.post(
+        "/api/v1/incidents", json={"customer": "acme", "severity": "query", "summary": "x"}
+    ) as response:
+        number = (await response.json())["id"]
+    for body, error in (
+        ({"by": "alice", "note": 5}, "note: use a string"),
+        ({"by": "alice", "note": "x", "public": "yes"}, "public: use true or false"),
+    ):
+        path = "notes" if "public" in body else "ack"
+        async with api.post(f"/api/v1/incidents/{number}/{path}", json=body) as response:
+            assert response.status == 400
+            assert await response.json() == {"error": error}
+    # A null note is accepted, as the OpenAPI document says.
+    async with api.post(
+        f"/api/v1/incidents/{number}/ack", json={"by": "alice", "note": None}
+    ) as response:
+        assert response.status == 200
+
+
 async def test_garbage_bodies(api: aiohttp.ClientSession):
     for data in (b"not json", b"[1,2]", b"", b"\xff\xfe"):
         async with api.post("/api/v1/incidents", data=data) as response:

@@ -19,7 +19,9 @@ from uptimeguard.config.models import (
 )
 
 PERSON_KEYS = ("name", "phone", "role", "max_pages_per_hour")
-ONCALL_KEYS = ("timezone", "rotation", "overrides", "desk", "escalation", "repeat")
+ONCALL_KEYS = (
+    "timezone", "rotation", "overrides", "desk", "escalation", "repeat", "ack_timeout",
+)  # fmt: skip
 ROTATION_KEYS = ("members", "start", "every")
 OVERRIDE_KEYS = ("person", "from", "to")
 STEP_KEYS = ("notify", "via", "then_wait")
@@ -104,7 +106,10 @@ def read_oncall(
     ladder = _items(ctx, s.get("escalation"), "escalation of oncall")
     steps = [_step(ctx, item, notify, i == len(ladder) - 1) for i, item in enumerate(ladder)]
     repeat = s.value("repeat", p.int_parser(0, 100))
+    ack_timeout = s.value("ack_timeout", parse_duration)
     if timezone is None or None in overrides or None in steps:
+        return None
+    if s.has("ack_timeout") and ack_timeout is None:
         return None
     return Oncall(
         timezone=timezone,
@@ -114,6 +119,7 @@ def read_oncall(
         escalation=tuple(step for step in steps if step),
         repeat=repeat or 0,
         desk_email=desk_email,
+        ack_timeout=ack_timeout,
     )
 
 

@@ -222,6 +222,9 @@ class Oncall:
     escalation: tuple[EscalationStep, ...] = ()
     repeat: int = 0
     desk_email: str | None = None  # mailed phone messages and callback requests
+    # An acknowledgement made out of hours that is neither followed by the resolution nor
+    # made again within this long expires: the incident is triggered again. None: never.
+    ack_timeout: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from uptimeguard.notify.messages import confirmation
 from uptimeguard.notify.models import CONFIRMED, PENDING, UNSUBSCRIBED, SubscriberRow
 from uptimeguard.notify.pages import PageInfo
 from uptimeguard.storage.repository import Store
+from uptimeguard.web.inputs import forbidden_character
 
 CONFIRM_AGAIN_AFTER = timedelta(hours=1)
 _EMAIL = re.compile(
@@ -35,7 +36,7 @@ def parse_email(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("'email' is required: the address to send updates to")
     address = value.strip()
-    if len(address) > 254 or not _EMAIL.fullmatch(address):
+    if len(address) > 254 or not _EMAIL.fullmatch(address) or forbidden_character(address):
         raise ValueError("'email' is not an e-mail address (name@example.com)")
     return address
 

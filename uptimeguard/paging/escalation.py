@@ -68,7 +68,8 @@ class SlaEscalation:
                 fired=fired,
                 pauses=pauses,
                 upgrades=upgrades,
-                acknowledged_at=incident.acknowledged_at,
+                # An acknowledgement that later expired still met the response target.
+                acknowledged_at=incident.responded_at or incident.acknowledged_at,
                 resolved_at=incident.resolved_at,
             )
         except KeyError:  # a plan or severity a reload removed

@@ -21,7 +21,7 @@ from uptimeguard.incidents.errors import IncidentError, NotFound
 from uptimeguard.paging import messages
 from uptimeguard.paging.models import PageRow
 from uptimeguard.paging.seen import SID, SeenMessages
-from uptimeguard.paging.told import Told, mentions
+from uptimeguard.paging.told import Told, mentions, same_message
 from uptimeguard.paging.twilio import twiml
 from uptimeguard.paging.twilio.webhooks import answered_by_machine, parse_ack
 
@@ -124,7 +124,10 @@ class Inbound:
         before = await service.store.incident(incident_id)
         if before is None:
             return f"No incident {incident_id}."
-        if before.resolved_at is not None or before.acknowledged_at is not None:
+        renewing = before.acknowledged_at is not None
+        if before.resolved_at is not None or (
+            renewing and service.incidents.ack_expires_at(before) is None
+        ):
             return self._already(before)
         now = service.clock.now()
         try:
@@ -138,6 +141,8 @@ class Inbound:
         if not took:
             return self._already(row)
         service.wake()
+        if renewing:  # the acknowledgement timeout (oncall.ack_timeout) starts over
+            return f"Incident {incident_id} acknowledged again by {name}."
         return f"Incident {incident_id} acknowledged by {name}. Escalation stopped."
 
     def _already(self, incident: IncidentRow) -> str:
@@ -160,6 +165,15 @@ class Inbound:
         replay = f"{base}?play={play + 1}" if play < twiml.MAX_PLAYS else None
         return twiml.page_call(page.body, f"{base}/gather", replay)
 
+    async def _known_call(self, page_id: int, call_sid: str) -> PageRow | None:
+        """The call page `page_id`, if the keypress is on that call: page ids start again at
+        1 on a new database, so a keypress on a call from before (its `CallSid` not the
+        page's) does not acknowledge whatever page has that id now."""
+        page = await self._service.outbox.page(page_id)
+        if page is None or page.channel != "voice" or not same_message(page, call_sid):
+            return None
+        return page
+
     async def call(self, page_id: int, play: int = 1, answered_by: str = "") -> str:
         """The TwiML Twilio fetches when the call is answered (and for each replay). A machine
         answering (voicemail, a fax) is hung up on and counts as no answer at once."""
@@ -172,10 +186,10 @@ class Inbound:
             return twiml.hang_up()
         return self._page_call(page, play)
 
-    async def keypress(self, page_id: int, digits: str) -> str:
+    async def keypress(self, page_id: int, digits: str, call_sid: str = "") -> str:
         """1 acknowledges; any other key reads the incident again."""
-        page = await self._service.outbox.page(page_id)
-        if page is None or page.channel != "voice":
+        page = await self._known_call(page_id, call_sid)
+        if page is None:
             return twiml.say_and_hang_up("This call is not known to uptimeguard. Goodbye.")
         # Someone is on the line: the call was answered (see `Dispatcher.delivery`).
         await self._service.outbox.note_keypress(page.id, digits.strip(), self._service.clock.now())

@@ -21,7 +21,7 @@ from uptimeguard.config.models import ChecksConfig
 from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.paging import messages, policy, timeline
-from uptimeguard.paging.climb import climb, not_reached
+from uptimeguard.paging.climb import climb, climb_again, not_reached
 from uptimeguard.paging.dispatch import Dispatcher
 from uptimeguard.paging.escalation import SlaEscalation
 from uptimeguard.paging.held import tell_held_over
@@ -254,6 +254,7 @@ class PagingService:
             s.next_due_at for _, s in active if s.ladder == RUNNING and s.next_due_at
         ]
         moments += [i.clock_starts_at for i, s in held if s.held_told_at is None and i.held_over]
+        moments += [self._incidents.ack_expires_at(i) for i, _ in active if i.acknowledged_at]
         due = [m for m in moments if m is not None]
         self._seen = _Seen(marker, self._hours(now), min(due, default=None), self.config, now)
 
@@ -346,6 +347,16 @@ class PagingService:
                 await self._stop(
                     incident, state, now, f"acknowledged by {incident.acknowledged_by}"
                 )
+            else:
+                expires = self._incidents.ack_expires_at(incident)
+                if expires is not None and expires <= now:
+                    await self._incidents.expire_acknowledgement(
+                        incident.id, incident.acknowledged_at, now
+                    )
+                    self.wake()  # the next pass starts the ladder again
+        elif state.ladder == STOPPED:
+            # Stopped by an acknowledgement that has since expired (`oncall.ack_timeout`).
+            await climb_again(self, incident, state, now)
         elif incident.severity != state.severity:
             await self._upgraded(incident, state, now)
         elif state.ladder == RUNNING and state.next_due_at and state.next_due_at <= now:

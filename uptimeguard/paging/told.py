@@ -26,6 +26,13 @@ def mentions(page: PageRow) -> list[int]:
     return [int(i) for i in listed] if listed else [page.incident_id]
 
 
+def same_message(page: PageRow, sid: str | None) -> bool:
+    """Whether a webhook naming Twilio's `sid` (a CallSid) is about `page`: yes unless both
+    are known and differ (Twilio may call back before its answer to the request that made
+    the page is stored)."""
+    return not page.sid or not sid or page.sid == sid
+
+
 def _told(phone: str, before: datetime) -> ColumnElement[bool]:
     return and_(
         PageRow.phone == phone,

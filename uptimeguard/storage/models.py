@@ -175,6 +175,9 @@ class IncidentRow(Base):
     # The SLA clock is stopped (waiting on the customer) since then; the pause itself, with
     # its reason, is a row of `incident_pauses`.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The first acknowledgement, kept when it expires (`oncall.ack_timeout`) and the incident
+    # is triggered again: it met the response target, whatever happens after.
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         # One open incident per site: the database enforces what the service promises.

@@ -14,9 +14,14 @@ from uptimeguard.storage.repository import INCIDENT_STATUSES
 from uptimeguard.web.context import CONTEXT
 from uptimeguard.web.errors import BadRequest
 from uptimeguard.web.inputs import Line, Text, ascii_int, check_query_text, read_json
+from uptimeguard.wording import in_our_words
 
 MAX_TEXT = 10_000
 M = TypeVar("M", bound=BaseModel)
+
+
+# The request bodies: what `parse_body` validates with, and what the OpenAPI document
+# (`web.openapi`) is generated from, so the two cannot disagree.
 
 
 class OpenIncidentBody(BaseModel):
@@ -36,13 +41,13 @@ class WorkBody(BaseModel):
 
 class PauseBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    by: str = Field(min_length=1, max_length=128)
-    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    by: Line = Field(min_length=1, max_length=128)
+    reason: Text = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ResumeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    by: str = Field(min_length=1, max_length=128)
+    by: Line = Field(min_length=1, max_length=128)
 
 
 class NoteBody(WorkBody):
@@ -52,7 +57,7 @@ class NoteBody(WorkBody):
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    """The JSON body as `model`, or BadRequest naming the first field at fault."""
+    """The JSON body as `model`, or BadRequest naming the first field at fault, in our words."""
     raw = await read_json(request)
     if not isinstance(raw, dict):
         raise BadRequest("body must be a JSON object")
@@ -61,7 +66,10 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"
-        raise BadRequest(f"{field}: {first['msg']}") from None
+        if first["type"] == "extra_forbidden":
+            expected = ", ".join(model.model_fields)
+            raise BadRequest(f"{field}: not a field of this body; expected: {expected}") from None
+        raise BadRequest(f"{field}: {in_our_words(first)}") from None
 
 
 def incident_id(request: web.Request) -> int:
@@ -100,7 +108,7 @@ async def list_sites(request: web.Request) -> web.Response:
         else:
             state, outcome, status = live.tracker.state, live.last_outcome, live.last_status_code
             checked = live.last_checked_at
-            error = live.last.error if live.last is not None else None
+            error = live.last_error
         sites.append(
             {
                 "customer": live.ref.customer.id,

@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestPayloadError
 
 from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
+from uptimeguard.logs import malformed_reason
 from uptimeguard.storage.unavailable import unavailable_reason
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # The body as sent cannot be read: not in the Content-Encoding it claims, above all.
         # The connection is closed, and the body marked as ended: what is left of it cannot
         # be read either (aiohttp would try, after the answer, and log a traceback).
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         request.content.feed_eof()
-        said = lines[-1] if lines else "malformed"
+        said = malformed_reason(error)
         response = json_error(400, f"the request body cannot be read: {said}")
         response.force_close()
         return response

@@ -1,7 +1,10 @@
 """The admin API described as OpenAPI 3.0, served at `/api/v1/openapi.json`.
 
-Kept beside the handlers in `api.py`; the schemathesis test in `tests/web` fuzzes the running
-API against this document, so a handler and its description cannot drift apart unnoticed.
+Request bodies are generated from the pydantic models the handlers validate with
+(`api.OpenIncidentBody`, `WorkBody`, ...): what is accepted is what is documented (a `note`
+that may be null is `nullable`). Responses are described here, beside the handlers; the
+schemathesis test in `tests/web` fuzzes the running API against this document, so a handler
+and its description cannot drift apart unnoticed.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
-_TEXT = {"type": "string", "minLength": 1}
+from uptimeguard.web.api import NoteBody, OpenIncidentBody, PauseBody, ResumeBody, WorkBody
+
 _TIME = {"type": "string", "format": "date-time", "nullable": True}
 _ERROR = {
     "description": "error",
@@ -24,6 +29,31 @@ _ERROR = {
         }
     },
 }
+
+
+def openapi_schema(schema: Any) -> Any:
+    """A pydantic (JSON Schema 2020-12) schema as OpenAPI 3.0 says it: `anyOf` with `null`
+    becomes `nullable`, `const` a one-value `enum`, and the generated titles go."""
+    if isinstance(schema, list):
+        return [openapi_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: openapi_schema(v) for k, v in schema.items() if k != "title"}
+    options = out.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        del out["anyOf"]
+        out.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+        out["nullable"] = True
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    return out
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body `model` validates, as an OpenAPI 3.0 schema."""
+    schema: dict[str, Any] = openapi_schema(model.model_json_schema())
+    return schema
 
 
 def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
@@ -132,30 +162,9 @@ _SITE = {
         "open_incident": {"type": "integer", "nullable": True},
     },
 }
-_WORK: dict[str, Any] = {
-    "type": "object",
-    "required": ["by"],
-    "additionalProperties": False,
-    "properties": {
-        "by": {**_TEXT, "maxLength": 128},
-        "note": {"type": "string", "maxLength": 10_000},
-    },
-}
-_PAUSE_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["by", "reason"],
-    "additionalProperties": False,
-    "properties": {
-        "by": {**_TEXT, "maxLength": 128},
-        "reason": {**_TEXT, "maxLength": 10_000},
-    },
-}
-_RESUME_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["by"],
-    "additionalProperties": False,
-    "properties": {"by": {**_TEXT, "maxLength": 128}},
-}
+_WORK = body_schema(WorkBody)
+_PAUSE_BODY = body_schema(PauseBody)
+_RESUME_BODY = body_schema(ResumeBody)
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _AUTH_ERRORS = {"400": _ERROR, "401": _ERROR, "404": _ERROR, "413": _ERROR}
 
@@ -232,22 +241,7 @@ DOCUMENT: dict[str, Any] = {
                 "summary": "Open an incident by hand (a customer's report)",
                 "requestBody": {
                     "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["customer", "severity", "summary"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "customer": {**_TEXT, "maxLength": 64},
-                                    "site": {**_TEXT, "maxLength": 64, "nullable": True},
-                                    "severity": {**_TEXT, "maxLength": 64},
-                                    "summary": {**_TEXT, "maxLength": 10_000},
-                                    "by": {**_TEXT, "maxLength": 128},
-                                },
-                            }
-                        }
-                    },
+                    "content": {"application/json": {"schema": body_schema(OpenIncidentBody)}},
                 },
                 "responses": {"201": _json(_INCIDENT), **_AUTH_ERRORS},
             },
@@ -272,8 +266,12 @@ DOCUMENT: dict[str, Any] = {
                 },
             }
         },
-        "/api/v1/incidents/{id}/ack": _work("Acknowledge", _WORK),
-        "/api/v1/incidents/{id}/resolve": _work("Resolve", _WORK),
+        "/api/v1/incidents/{id}/ack": _work(
+            "Acknowledge (409 when resolved)", _WORK, conflict=True
+        ),
+        "/api/v1/incidents/{id}/resolve": _work(
+            "Resolve (409 when resolved already)", _WORK, conflict=True
+        ),
         "/api/v1/incidents/{id}/pause": _work(
             "Pause the SLA clock (409 when resolved or already paused)", _PAUSE_BODY, conflict=True
         ),
@@ -282,19 +280,7 @@ DOCUMENT: dict[str, Any] = {
             _RESUME_BODY,
             conflict=True,
         ),
-        "/api/v1/incidents/{id}/notes": _work(
-            "Add a note",
-            {
-                **_WORK,
-                "required": ["by", "note"],
-                "properties": {
-                    **_WORK["properties"],
-                    "note": {**_TEXT, "maxLength": 10_000},
-                    "public": {"type": "boolean", "default": False},
-                },
-            },
-            created=True,
-        ),
+        "/api/v1/incidents/{id}/notes": _work("Add a note", body_schema(NoteBody), created=True),
     },
 }
 

@@ -33,7 +33,8 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
         settings = context.settings
         token = settings.twilio_auth_token
         # Twilio posts form fields, URL-encoded, in UTF-8; anything else is not Twilio's.
-        if request.can_read_body and request.content_type != FORM:
+        # (`body_exists`, not `can_read_body`: a middleware may have read the body already.)
+        if request.body_exists and request.content_type != FORM:
             return json_error(400, f"Twilio posts {FORM}, not {request.content_type}")
         try:
             params = await request.post()
@@ -96,7 +97,8 @@ async def voice(
 async def gather(
     request: web.Request, paging: PagingService, fields: MultiDict[str]
 ) -> web.Response:
-    text = await paging.inbound.keypress(_page_id(request), fields.get("Digits", ""))
+    digits, call_sid = fields.get("Digits", ""), fields.get("CallSid", "")
+    text = await paging.inbound.keypress(_page_id(request), digits, call_sid)
     return web.Response(text=text, content_type=XML)
 
 
