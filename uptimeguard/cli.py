@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from uptimeguard.config import ConfigError, load_config
+from uptimeguard.config.compact import load_config_compact
 from uptimeguard.config.durations import parse_duration
 from uptimeguard.config.models import ChecksConfig
 from uptimeguard.logs import setup_logging
@@ -67,7 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from uptimeguard.shrink import start_refusal
 
     settings = _settings(args, warn=False)
-    config = _config(settings)
+    # In a child process: the daemon keeps the configuration, not the memory that loading
+    # it took (`uptimeguard.config.compact`).
+    config = load_config_compact(settings.config, settings.checks_max_bytes)
     refusal = start_refusal(config, args.allow_empty)
     if refusal is not None:
         raise UsageError(refusal)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from uptimeguard.config import load_config
+from uptimeguard.config.compact import load_config_compact
 from uptimeguard.config.models import ChecksConfig
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ class CheckFileReader:
     async def read(self) -> ChecksConfig:
         """The file, loaded and validated; raises ConfigError as `load_config` does."""
         loop = asyncio.get_running_loop()
-        load = functools.partial(load_config, self.path, max_bytes=self.max_bytes)
+        # In a child process (`uptimeguard.config.compact`): what loading takes stays there.
+        load = functools.partial(load_config_compact, self.path, self.max_bytes)
         return await loop.run_in_executor(self._executor, load)
 
     async def call(self, work: Callable[[ChecksConfig], T], config: ChecksConfig) -> T:

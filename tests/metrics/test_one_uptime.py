@@ -126,7 +126,9 @@ async def test_the_page_the_report_the_api_and_the_gauge_give_one_figure(
     assert api == int(by_time * 1000) / 1000  # rounded down to 3 places
 
     page = await client.get("/status/acme")
-    assert f"{pct(api)} up over 90 days" in await page.text()
+    # Ten hours of history (to a minute ago), said as such, not as "over 90 days".
+    assert site["uptime_span"] == "9 h"
+    assert f"{pct(api)} up over 9 h" in await page.text()
 
     report = await build_report(store, CONFIG, "acme", "2026-11", clock.now())
     (line,) = report.sites

@@ -24,7 +24,7 @@ Client = tuple[TestClient, dict[str, int]]
 PUBLIC_KEYS = {
     "page", "slug", "title", "customer", "generated_at", "status", "indicator", "description",
     "sites", "id", "name", "url", "state", "state_text", "last_checked_at",
-    "uptime_90d_percent", "days", "date", "uptime_percent", "down_seconds",
+    "uptime_90d_percent", "uptime_span", "days", "date", "uptime_percent", "down_seconds",
     "maintenance_seconds", "incidents", "open", "resolved_recently", "site", "site_name",
     "started_at", "resolved_at", "duration_seconds", "updates", "at", "message", "history",
     "first_day", "time_zone",

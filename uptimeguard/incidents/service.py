@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,29 +23,17 @@ from uptimeguard.config.models import ChecksConfig, Cover, Plan
 from uptimeguard.incidents import ack_timeout, pausing
 from uptimeguard.incidents.cert_expiry import CAUSE as CERT_EXPIRY
 from uptimeguard.incidents.cert_expiry import cert_severity
+from uptimeguard.incidents.changes import IncidentChange, Listener
+from uptimeguard.incidents.clock_pauses import ClockPauses
 from uptimeguard.incidents.errors import Conflict, IncidentError, NotFound
 from uptimeguard.sla import SlaEngine
-from uptimeguard.sla.deadlines import Deadlines, Pause
+from uptimeguard.sla.deadlines import Deadlines
 from uptimeguard.status.public import display_name
 from uptimeguard.status.updates import PUBLIC_UPDATE, public_update
-from uptimeguard.storage.models import IncidentEventRow, IncidentPauseRow, IncidentRow
+from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 from uptimeguard.storage.repository import NewEvent, Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentChange:
-    """Announced after a change is stored. `kind`: opened, upgraded, acknowledged, resolved,
-    noted, breached, paused, resumed, ack_expired."""
-
-    kind: str
-    incident: IncidentRow
-    at: datetime
-    data: dict[str, Any] | None = None
-
-
-Listener = Callable[[IncidentChange], Awaitable[None]]
 
 
 class IncidentService:
@@ -53,6 +41,7 @@ class IncidentService:
         self._store = store
         self._listeners: list[Listener] = []
         self._site_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._pauses = ClockPauses(self)
         self.use_config(config)
 
     def use_config(self, config: ChecksConfig) -> None:
@@ -287,7 +276,7 @@ class IncidentService:
     ) -> tuple[IncidentRow, bool]:
         """Acknowledged again while the acknowledgement timeout runs: it starts over."""
         event = NewEvent(
-            "acknowledged",
+            "ack_renewed",  # not a public update: the page said so at the first
             now,
             note or f"acknowledged again by {by}: the acknowledgement timeout starts over",
             by,
@@ -369,145 +358,16 @@ class IncidentService:
         """Stop the incident's SLA clock at `now` (waiting on the customer, say): every target
         not yet reached has no deadline until `resume`. Conflict when it is resolved or paused.
         """
-        incident = await self._get(incident_id)
-        self._pausable(incident)
-        # A deadline that passed before the pause is a breach, paused or not.
-        await self._record_breaches(incident, now)
-        rows = await self._store.pauses(incident_id)
-        before = (incident.response_due, incident.resolution_due)
-        response, resolution = self._moved(
-            incident, [*pausing.as_pauses(rows), (now, None)], await self.sla_history(incident)
-        )
-        row = pausing.start_row(incident_id, now, by, reason, before)
-
-        async def add_pause(session: Any) -> None:
-            session.add(row)
-
-        event = NewEvent(
-            "paused",
-            now,
-            f"SLA clock paused by {by}: {reason}",
-            by,
-            {"reason": reason, "response_due_before": _iso(before[0]),
-             "resolution_due_before": _iso(before[1])},
-        )  # fmt: skip
-        updated = await self._store.update_incident(
-            incident_id,
-            {
-                "paused_at": now,
-                "response_due": pausing.not_earlier(before[0], response),
-                "resolution_due": pausing.not_earlier(before[1], resolution),
-            },
-            [event],
-            only_if={"resolved_at": None, "paused_at": None},
-            also=add_pause,
-        )
-        if updated is None:  # resolved or paused by somebody else meanwhile
-            self._pausable(await self._get(incident_id))
-            raise Conflict(f"incident {incident_id} changed meanwhile; try again")
-        log.info("incident %s paused by %s: %s", incident_id, by, reason)
-        await self._announce(IncidentChange("paused", updated, now, {"reason": reason}))
-        return updated
+        return await self._pauses.pause(incident_id, by, reason, now)
 
     async def resume(self, incident_id: int, by: str, now: datetime) -> IncidentRow:
         """Restart the SLA clock at `now`: each deadline moves on by the clock time the pause
         stopped (never earlier than before the pause). Conflict when it is not paused."""
-        incident = await self._get(incident_id)
-        if incident.paused_at is None:
-            raise Conflict(f"incident {incident_id} is not paused")
-        changes, running = await self._unpaused(incident, now)
-        if running is None:
-            raise Conflict(f"incident {incident_id} is not paused")
-        seconds = (now - running.started_at).total_seconds()
-        message = (
-            f"SLA clock resumed by {by} after {pausing.spoken(seconds)} paused "
-            f"({running.reason}); response due {_iso(changes['response_due']) or '-'}, "
-            f"resolution due {_iso(changes['resolution_due']) or '-'}"
-        )
-        data = {
-            "reason": running.reason,
-            "paused_seconds": round(seconds),
-            "response_due": _iso(changes["response_due"]),
-            "resolution_due": _iso(changes["resolution_due"]),
-        }
-        updated = await self._store.update_incident(
-            incident_id,
-            changes,
-            [NewEvent("resumed", now, message, by, data)],
-            only_if={"paused_at": incident.paused_at},
-            also=lambda session: pausing.end_running(session, incident_id, now, by),
-        )
-        if updated is None:
-            raise Conflict(f"incident {incident_id} is not paused")
-        log.info("incident %s resumed by %s", incident_id, by)
-        await self._announce(IncidentChange("resumed", updated, now, {"reason": running.reason}))
-        return updated
-
-    def _pausable(self, incident: IncidentRow) -> None:
-        if incident.resolved_at is not None:
-            raise Conflict(
-                f"incident {incident.id} is resolved: a resolved incident cannot be paused"
-            )
-        if incident.paused_at is not None:
-            raise Conflict(
-                f"incident {incident.id} is already paused (since {_iso(incident.paused_at)}); "
-                "resume it first"
-            )
-
-    async def _unpaused(
-        self, incident: IncidentRow, now: datetime
-    ) -> tuple[dict[str, Any], IncidentPauseRow | None]:
-        """The changes that end the incident's running pause at `now` (deadlines moved on),
-        and that pause."""
-        rows = await self._store.pauses(incident.id)
-        running = next((r for r in rows if r.ended_at is None), None)
-        if running is None:
-            return {"paused_at": None}, None
-        history = await self.sla_history(incident)
-        response, resolution = self._moved(incident, pausing.as_pauses(rows, until=now), history)
-        before = (running.response_due_before, running.resolution_due_before)
-        if response is resolution is None:  # the engine cannot say (a plan removed)
-            shift = now - running.started_at
-            response, resolution = (
-                None if d is None else d + shift if d > running.started_at else d for d in before
-            )
-        if any(at >= running.started_at for _, at in history[1]):
-            # Upgraded while paused: the worse severity's deadlines may rightly be earlier
-            # than those before the pause (the engine's never move earlier for a pause).
-            before = (None, None)
-        return {
-            "paused_at": None,
-            "response_due": pausing.not_earlier(before[0], response),
-            "resolution_due": pausing.not_earlier(before[1], resolution),
-        }, running
+        return await self._pauses.resume(incident_id, by, now)
 
     async def sla_history(self, incident: IncidentRow) -> tuple[str, list[tuple[str, datetime]]]:
         """The severity the incident opened with, and each upgrade since (from its timeline)."""
-        upgrades: list[tuple[str, datetime]] = []
-        first: str | None = None
-        for event in await self._store.events(incident.id):
-            data = event.data or {}
-            if event.kind == "upgraded" and "to" in data:
-                first = first or data.get("from")
-                upgrades.append((data["to"], event.at))
-        return first or incident.severity, upgrades
-
-    def _moved(
-        self,
-        incident: IncidentRow,
-        pauses: Sequence[Pause],
-        history: tuple[str, list[tuple[str, datetime]]],
-    ) -> tuple[datetime | None, datetime | None]:
-        """The engine's response and resolution deadlines for the incident with `pauses` and
-        its `sla_history`; (None, None) when its plan or severity is gone (a reload)."""
-        opened_with, upgrades = history
-        try:
-            found = self.sla.deadlines(
-                incident.plan, opened_with, incident.opened_at, pauses, upgrades
-            )
-        except KeyError:
-            return None, None
-        return found.response_due, found.resolution_due
+        return await self._pauses.sla_history(incident)
 
     async def record_event(self, incident_id: int, event: NewEvent) -> None:
         """Append a timeline entry written by another component (a page, a delivery status)."""
@@ -701,7 +561,7 @@ class IncidentService:
         changes: dict[str, Any] = {"status": "resolved", "resolved_at": now, "resolved_by": by}
         also = None
         if incident.paused_at is not None:  # the resolution ends the pause
-            moved, running = await self._unpaused(incident, now)
+            moved, running = await self._pauses.unpaused(incident, now)
             changes.update(moved)
             if running is not None:
                 incident_id = incident.id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from uptimeguard.clock import SystemClock
 from uptimeguard.config.models import ChecksConfig
@@ -33,7 +33,8 @@ async def report_text(
 ) -> str:
     """The report from the configured database, rendered. Raises `ReportError` on bad input.
 
-    Reads the daily rollups the daemon keeps (it rolls up every few minutes), never raw results.
+    Reads the daily rollups the daemon keeps (it rolls up every few minutes) and folds in the
+    results stored since, up to a minute ago, without writing them.
     """
     parse_month(month)  # refuse a bad month before touching the database
     if customer not in {c.id for c in config.customers}:
@@ -42,7 +43,12 @@ async def report_text(
     engine = await open_database(settings.database_url, create=False)
     try:
         report = await build_report(
-            Store(engine), config, customer, month, now or SystemClock().now()
+            Store(engine),
+            config,
+            customer,
+            month,
+            now or SystemClock().now(),
+            timedelta(seconds=settings.rollup_grace_seconds),
         )
     finally:
         await engine.dispose()

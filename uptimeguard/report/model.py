@@ -1,7 +1,8 @@
 """The month's SLA report for one customer.
 
 Per site: uptime % over the month with maintenance excluded, the down and maintenance time,
-and the longest outage (runs crossing midnight joined), all from the daily rollups. Per
+and the longest outage (runs crossing midnight joined), from the daily rollups and the results
+not yet rolled up (folded in memory, up to a minute ago). Per
 incident opened in the month: severity, and for each target (response, resolution) the
 target as written, its clock, when it fell due, how long it took on that clock, and `met`,
 `breached` or `pending`. For the customer: the share of decided incidents that met each
@@ -27,6 +28,7 @@ from uptimeguard.reach.store import ReachStore
 from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
 from uptimeguard.status.public import display_name, percent
+from uptimeguard.status.rollup_job import GRACE, current_rollups
 from uptimeguard.status.rollups import DayRollup, longest_outage, uptime_of
 from uptimeguard.storage.models import IncidentPauseRow, IncidentRow
 from uptimeguard.storage.repository import Store
@@ -199,9 +201,15 @@ def _share(lines: list[TargetLine]) -> Share:
 
 
 async def build_report(
-    store: Store, config: ChecksConfig, customer_id: str, month: str, now: datetime
+    store: Store,
+    config: ChecksConfig,
+    customer_id: str,
+    month: str,
+    now: datetime,
+    rollup_grace: timedelta = GRACE,
 ) -> Report:
-    """The report for `customer_id` and `month` (YYYY-MM) as it stands at `now`."""
+    """The report for `customer_id` and `month` (YYYY-MM) as it stands at `now`, counting
+    the results stored up to `rollup_grace` ago (`ROLLUP_GRACE_SECONDS`)."""
     start, end = parse_month(month)
     try:
         customer = config.customer(customer_id)
@@ -212,7 +220,16 @@ async def build_report(
     engine = SlaEngine.from_config(config)
 
     last_day: date = (end - timedelta(days=1)).date()
-    rows = [DayRollup.from_row(r) for r in await store.rollups(customer.id, start.date(), last_day)]
+    stored = {
+        (r.site, r.day): DayRollup.from_row(r)
+        for r in await store.rollups(customer.id, start.date(), last_day)
+    }
+    # The daemon rolls up every few minutes: the results since, folded here in memory, so an
+    # outage of the last minutes is counted in the report that lists its incident.
+    for fresh in await current_rollups(store, config, customer.id, min(now, end), rollup_grace):
+        if start.date() <= fresh.day <= last_day:
+            stored[(fresh.site, fresh.day)] = fresh
+    rows = sorted(stored.values(), key=lambda r: (r.site, r.day))
     by_site: dict[str, list[DayRollup]] = {}
     for row in rows:
         by_site.setdefault(row.site, []).append(row)

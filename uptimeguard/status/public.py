@@ -72,6 +72,21 @@ def display_name(site: Site) -> str:
     return site.name or site.id
 
 
+def history_span(days: Iterable[Any]) -> str:
+    """How much history the uptime figure stands on, in words: "90 days" once the page's
+    whole history is observed, else "5 min", "7 h", "12 days" (rounded down)."""
+    seconds = sum(d.up_seconds + d.down_seconds + d.maintenance_seconds for d in days)
+    if seconds >= (HISTORY_DAYS - 1) * DAY.total_seconds():
+        return f"{HISTORY_DAYS} days"
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return "1 min" if minutes <= 1 else f"{minutes} min"
+    hours = minutes // 60
+    if hours < 72:
+        return f"{hours} h"
+    return f"{hours // 24} days"
+
+
 def percent(ratio: float | None, places: int = 3) -> float | None:
     """A ratio as a percentage rounded DOWN, so a day with any downtime never reads 100."""
     if ratio is None:
@@ -235,6 +250,7 @@ def build_status(
                 "state_text": STATE_WORDS[state],
                 "last_checked_at": iso_ms(now_of.last_checked_at),
                 "uptime_90d_percent": percent(uptime_of(days.values())),
+                "uptime_span": history_span(days.values()),
                 "days": _days(days, incidents_of.get(site.id, []), titles, first),
             }
         )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -53,8 +53,42 @@ async def roll_up(
     store: Store, config: ChecksConfig, now: datetime, grace: timedelta = GRACE
 ) -> RollupRun:
     """Bring every configured site's rollups up to `now - grace`."""
-    upto = now - grace
     refs = {ref.key: ref for ref in config.site_refs()}
+
+    async def write(pending: list[DayRollup]) -> None:
+        # In batches, each its own statement: one of 100,000 rows held the loop for seconds.
+        for start in range(0, len(pending), YIELD_EVERY):
+            await store.upsert_rollups([s.as_row() for s in pending[start : start + YIELD_EVERY]])
+
+    return await _fold(store, refs, now - grace, write)
+
+
+async def current_rollups(
+    store: Store, config: ChecksConfig, customer: str, now: datetime, grace: timedelta = GRACE
+) -> list[DayRollup]:
+    """The customer's sites' rollups for the days the daemon has not finished rolling up,
+    brought up to `now - grace` in memory from the results stored since (nothing is
+    written), as the daemon's next run would: what a report reads so that an outage of the
+    last few minutes is in it, with the same figures the rollups will hold."""
+    refs = {ref.key: ref for ref in config.site_refs() if ref.customer.id == customer}
+    days: dict[tuple[str, str, object], DayRollup] = {}
+
+    async def keep(pending: list[DayRollup]) -> None:
+        for state in pending:
+            days[(state.customer, state.site, state.day)] = replace(state)
+
+    await _fold(store, refs, now - grace, keep)
+    return list(days.values())
+
+
+async def _fold(
+    store: Store,
+    refs: dict[tuple[str, str], SiteRef],
+    upto: datetime,
+    changed_days: Callable[[list[DayRollup]], Awaitable[None]],
+) -> RollupRun:
+    """Fold the results stored since each site's last rollup, up to `upto`, one UTC day at a
+    time, handing each day's changed rollups to `changed_days`."""
     if not refs:
         return RollupRun(0, 0, upto)
     states: dict[tuple[str, str], DayRollup] = {}
@@ -95,10 +129,7 @@ async def roll_up(
                 state = states[key] = state.next_day(span)
             state.advance(until, span)
             changed[(*key, state.day)] = state
-        # In batches, each its own statement: one of 100,000 rows held the loop for seconds.
-        pending = list(changed.values())
-        for start in range(0, len(pending), YIELD_EVERY):
-            await store.upsert_rollups([s.as_row() for s in pending[start : start + YIELD_EVERY]])
+        await changed_days(list(changed.values()))
         touched |= set(changed)
         since = until
     frontier = min(state.accounted_to for state in states.values())

@@ -108,7 +108,7 @@ async def list_sites(request: web.Request) -> web.Response:
         else:
             state, outcome, status = live.tracker.state, live.last_outcome, live.last_status_code
             checked = live.last_checked_at
-            error = live.last.error if live.last is not None else None
+            error = live.last_error
         sites.append(
             {
                 "customer": live.ref.customer.id,

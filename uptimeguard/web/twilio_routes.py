@@ -33,7 +33,8 @@ def _signed(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]
         settings = context.settings
         token = settings.twilio_auth_token
         # Twilio posts form fields, URL-encoded, in UTF-8; anything else is not Twilio's.
-        if request.can_read_body and request.content_type != FORM:
+        # (`body_exists`, not `can_read_body`: a middleware may have read the body already.)
+        if request.body_exists and request.content_type != FORM:
             return json_error(400, f"Twilio posts {FORM}, not {request.content_type}")
         try:
             params = await request.post()
