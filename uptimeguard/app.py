@@ -82,7 +82,8 @@ class Daemon:
     allow_empty: bool = False
 
     async def reload(self) -> bool:
-        """Reload the checks file; keep the old one when the new one is invalid.
+        """Reload the checks file; keep the old one when the new one is invalid, too large,
+        or has no sites or removes most of them (unless allowed: `uptimeguard.shrink`).
 
         The file is read and validated off the event loop (see `uptimeguard.reloading`);
         probes, the web server and paging go on meanwhile with the running configuration.
@@ -104,7 +105,7 @@ class Daemon:
             return False
         self.config = config
         self.incidents.use_config(config)
-        self.monitor.reload(config, prepared)
+        await self.monitor.switch(prepared)
         if self.cluster is not None:
             self.cluster.reloaded()
         self.housekeeping.sync_config()

@@ -178,3 +178,30 @@ async def test_site_state_is_queued_when_it_changes_or_grows_old():
     stored_at = [s["last_checked_at"] for s in writer.states[7:] if s]
     assert stored_at[:2] == [start + timedelta(seconds=240), start + timedelta(seconds=270)]
     assert stored_at[2:] == [start + timedelta(seconds=870)]  # ten minutes after the last
+
+
+async def test_a_switch_in_batches_ends_as_a_reload_does_and_lets_the_loop_run() -> None:
+    from uptimeguard.monitor.service import prepare_sites
+
+    clock = Clock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    monitor, _ = await make_monitor([], FlakyIncidents(0), clock)
+    kept = monitor.sites[KEY]
+    sites = "".join(f'      - {{id: s{i}, url: "http://127.0.0.1:9/{i}"}}\n' for i in range(25))
+    bigger = load_config_text(CHECKS + sites)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    counter = asyncio.create_task(count_turns())
+    await monitor.switch(prepare_sites(bigger), batch=10)
+    counter.cancel()
+    assert turns >= 1  # the loop ran between batches (26 sites, 10 a batch: two pauses)
+    assert len(monitor.sites) == len(monitor.scheduler) == 26
+    assert monitor.sites[KEY] is kept  # a running site keeps its state
+    assert monitor.config is bigger
+    await monitor.switch(prepare_sites(load_config_text(CHECKS)), batch=10)
+    assert list(monitor.sites) == [KEY] and len(monitor.scheduler) == 1

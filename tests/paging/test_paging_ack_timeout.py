@@ -92,6 +92,8 @@ async def test_acknowledging_again_starts_the_timeout_over(h: Harness):
     await ack(h)
     await h.advance(minutes=20)  # 03:22
     assert "acknowledged again by Alice Smith" in await ack(h)
+    kinds = [e.kind for e in await h.timeline(1) if e.kind.startswith("ack")]
+    assert kinds == ["acknowledged", "ack_renewed"]  # one public "working on it", not two
     await h.advance(minutes=29, seconds=59)  # 03:51:59: 30 minutes from 03:22 not yet run
     assert await expiries(h) == [] and len(h.twilio.sent) == 1
     await h.advance(seconds=1)

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
+import logging
+import os
 import resource
 import sqlite3
 import subprocess
@@ -26,6 +29,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from reliability_support import daemon_env, open_fds, stop_daemon
 from support import TargetSite, eventually, free_port
 
@@ -224,3 +228,33 @@ async def test_a_trickled_body_gets_408_and_the_connection_closed(tmp_path: Path
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b"not received within 1 s" in answer
     assert time.monotonic() - started < 5  # the 1 s, then at most 2 s reading the rest
+
+
+async def test_too_many_open_files_on_accept_logged_once_a_minute(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    from uptimeguard.app import running_daemon
+    from uptimeguard.config import load_config_text
+    from uptimeguard.settings import Settings
+
+    checks = CHECKS.format(sites='      - {id: www, url: "http://127.0.0.1:9/"}')
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'accept.db'}",
+        listen=f"127.0.0.1:{free_port()}",
+    )
+    async with running_daemon(settings, load_config_text(checks)):
+        loop = asyncio.get_running_loop()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            # What asyncio reports each time accept() fails for want of descriptors.
+            for _ in range(500):
+                loop.call_exception_handler(
+                    {
+                        "message": "socket.accept() out of system resource",
+                        "exception": OSError(errno.EMFILE, os.strerror(errno.EMFILE)),
+                    }
+                )
+    said = [r for r in caplog.records if "accept" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in said]
+    assert "Too many open files" in said[0].getMessage()
+    assert said[0].exc_info is None  # no traceback

@@ -94,6 +94,22 @@ def probe_gaps(db: Path, since: datetime, until: datetime) -> list[float]:
     return [(b - a).total_seconds() for a, b in pairwise(points)]
 
 
+def loader_running(pid: int) -> bool:
+    """A child of `pid` is loading the checks file (`python -m uptimeguard.config.compact`)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == pid and b"uptimeguard.config.compact" in cmdline:
+            return True
+    return False
+
+
 async def sites(http: aiohttp.ClientSession, base: str) -> list[str]:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with http.get(f"{base}/api/v1/sites", headers=headers) as response:
@@ -173,6 +189,23 @@ async def test_a_large_reload_never_stops_probes_or_the_web_server(tmp_path: Pat
             assert await sites(http, base) == ["self"]
             print(f"50 MB file refused in {refused_in * 1000:.0f} ms")
             assert daemon.poll() is None
+
+            # (3) SIGTERM while the large file is being read: the daemon stops at once, as
+            # it would without a reload, rather than when the read is done.
+            checks.write_text(text)
+            daemon.send_signal(signal.SIGHUP)
+
+            async def loading() -> bool:
+                return loader_running(daemon.pid)
+
+            await eventually(loading, bool, timeout=30, every=0.02)
+            began = time.monotonic()
+            daemon.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(daemon.wait, 120)
+            stopped_in = time.monotonic() - began
+            assert code == 0
+            print(f"stopped {stopped_in:.1f} s after SIGTERM during a {read_seconds:.1f} s read")
+            assert stopped_in < read_seconds / 2, (stopped_in, read_seconds)
     finally:
         stop_daemon(daemon)
     assert "Traceback" not in log.read_text()

@@ -24,7 +24,12 @@ from uptimeguard.storage.repository import Store
 log = logging.getLogger(__name__)
 
 GOOD = frozenset(("up", "slow"))
-ANNOUNCED = frozenset(("opened", "upgraded", "acknowledged", "resolved", "breached"))
+# A pause and a resume move deadlines (the leader re-arms the SLA timers); so does a withdrawn
+# acknowledgement.
+ANNOUNCED = frozenset(
+    ("opened", "upgraded", "acknowledged", "resolved", "breached", "paused", "resumed",
+     "ack_expired")
+)  # fmt: skip
 
 
 class Cluster:

@@ -276,7 +276,7 @@ class IncidentService:
     ) -> tuple[IncidentRow, bool]:
         """Acknowledged again while the acknowledgement timeout runs: it starts over."""
         event = NewEvent(
-            "acknowledged",
+            "ack_renewed",  # not a public update: the page said so at the first
             now,
             note or f"acknowledged again by {by}: the acknowledgement timeout starts over",
             by,

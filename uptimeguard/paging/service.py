@@ -151,7 +151,7 @@ class PagingService:
 
     async def on_incident(self, change: IncidentChange) -> None:
         """Listener for incident changes: measure acknowledgements, wake the loop."""
-        if change.kind == "acknowledged":
+        if change.kind == "acknowledged" and not (change.data or {}).get("again"):
             sent = [p.sent_at for p in await self.outbox.pages(change.incident.id) if p.sent_at]
             if sent:
                 seconds = (change.at - min(sent)).total_seconds()
