@@ -44,6 +44,7 @@ class Known:
     admin_token: str
     twilio_token: str
     public_url: str
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # route key -> schema
     values: dict[str, list[str]] = field(default_factory=dict)  # path variable -> values
     fields: dict[str, list[str]] = field(default_factory=dict)  # body/query field -> values
 
@@ -375,6 +376,35 @@ def body(draw: st.DrawFn, known: Known) -> tuple[str, bytes | None, str | None, 
     return kind, _deep(depth, opener), draw(st.sampled_from([JSON, FORM])), {}
 
 
+@cache
+def schema_body(key: str, known: Known) -> st.SearchStrategy[bytes]:
+    """A JSON body as the route's schema describes it: every required field and some of the
+    others, each a value the seeded data knows, or text, or a value of any type."""
+    schema = known.bodies[key]
+    properties: dict[str, Any] = schema.get("properties", {})
+    required = [name for name in schema.get("required", []) if name in properties]
+    optional = [name for name in properties if name not in required]
+
+    def value(name: str) -> st.SearchStrategy[Any]:
+        kind = properties[name].get("type")
+        anyof = [p.get("type") for p in properties[name].get("anyOf", [])]
+        if kind == "boolean" or "boolean" in anyof:
+            good: st.SearchStrategy[Any] = st.booleans()
+        else:
+            good = _field_value(name, known)
+        return weighted((8, good), (1, JSON_VALUES))
+
+    @st.composite
+    def draw_body(draw: st.DrawFn) -> bytes:
+        names = list(required)
+        if draw(rarely(8)) and names:
+            names.remove(draw(st.sampled_from(names)))  # one required field missing
+        names += draw(st.lists(st.sampled_from(optional), unique=True)) if optional else []
+        return json.dumps({name: draw(value(name)) for name in names}).encode()
+
+    return draw_body()
+
+
 # -- a whole request --------------------------------------------------------------------------
 
 
@@ -387,6 +417,13 @@ def request_case(draw: st.DrawFn, route: Route, known: Known) -> Case:
     url = URL.build(path=draw(path(route, known)), query=draw(query(known)))
     target = str(url)
     label, data, ctype, signed_fields = draw(body(known))
+    if route.key in known.bodies and draw(st.sampled_from([True, True, False])):
+        label, data, ctype, signed_fields = (
+            "json-schema",
+            draw(schema_body(route.key, known)),
+            JSON,
+            {},
+        )
     if method in ("GET", "HEAD", "OPTIONS") and draw(st.booleans()):
         data, label = None, "none"
     headers: list[tuple[str, str]] = []

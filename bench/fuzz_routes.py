@@ -245,6 +245,8 @@ async def seed_database(daemon: app_module.Daemon, public_url: str) -> Known:
     await incidents.resolve(third.id, "ops", now, "fixed")
     async with aiohttp.ClientSession() as http:  # a subscription, asked for as a person would
         await http.post(f"{public_url}/status/acme/subscribe", json={"email": "pat@example.com"})
+        async with http.get(f"{public_url}/api/v1/openapi.json") as response:
+            document = await response.json()
 
     async def surveyed() -> bool:
         async with store.sessions() as session:
@@ -260,6 +262,7 @@ async def seed_database(daemon: app_module.Daemon, public_url: str) -> Known:
     tokens = tokens or ["A" * 32]
     severities = ["critical", "query", "bogus"]
     return Known(
+        bodies=body_schemas(document),
         admin_token=ADMIN_TOKEN,
         twilio_token=TWILIO_TOKEN,
         public_url=public_url,
@@ -305,6 +308,19 @@ async def seed_database(daemon: app_module.Daemon, public_url: str) -> Known:
             "public": ["true"],
         },
     )
+
+
+def body_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`METHOD /path/{var}` -> the JSON schema of its body, from the app's OpenAPI document
+    (so a body the API takes is drawn for a route added to it later, too)."""
+    found = {}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if isinstance(schema, dict) and schema.get("properties"):
+                found[f"{method.upper()} {path}"] = schema
+    return found
 
 
 # -- the client -------------------------------------------------------------------------------
