@@ -30,7 +30,8 @@ def reload_refusal(running: ChecksConfig, new: ChecksConfig, allow_empty: bool) 
     """Why a reload from `running` to `new` must be refused, or None.
 
     Refused: a file with no sites, and one that removes more than half of the running sites
-    (by customer and site id, so renaming them all counts as removing them all).
+    (by customer and site id) without putting as many in their place: a file that renames a
+    customer, or swaps a few sites for many, still monitors as much as before.
     """
     if allow_empty or new.allow_empty:
         return None
@@ -41,7 +42,7 @@ def reload_refusal(running: ChecksConfig, new: ChecksConfig, allow_empty: bool) 
             f"to stop monitoring every site, {HOW} and reload again"
         )
     removed = before - after
-    if 2 * len(removed) <= len(before):
+    if 2 * len(removed) <= len(before) or len(after) >= len(before):
         return None
     examples = ", ".join(f"{c}/{s}" for c, s in sorted(removed)[:3])
     more = ", ..." if len(removed) > 3 else ""

@@ -194,10 +194,13 @@ def test_what_counts_as_removing_most_sites() -> None:
     assert reload_refusal(four, config(["a", "b", "x", "y", "z"]), allow_empty=False) is None
     refused = reload_refusal(four, config(["a"]), allow_empty=False)
     assert refused is not None and "removes 3 of the 4" in refused
-    # Renaming the customer removes every site it had (their incidents and history stay with
-    # the old names), however many new ones there are.
-    renamed = reload_refusal(four, config(["a", "b", "c", "d"], customer="acme2"), False)
-    assert renamed is not None and "removes 4 of the 4" in renamed
+    # Replaced rather than removed: renaming the customer, or one site for many, still
+    # monitors as much as before. Removing most and putting back fewer does not.
+    assert reload_refusal(four, config(["a", "b", "c", "d"], customer="acme2"), False) is None
+    one = config(["a"])
+    assert reload_refusal(one, config(["x", "y", "z"]), allow_empty=False) is None
+    shrunk = reload_refusal(four, config(["a", "x"]), allow_empty=False)
+    assert shrunk is not None and "removes 3 of the 4" in shrunk
     assert reload_refusal(four, config(["a"]), allow_empty=True) is None
     assert reload_refusal(four, config(["a"], top="allow_empty: true\n"), False) is None
     assert reload_refusal(config([], "allow_empty: yes\n"), config([]), False) is not None

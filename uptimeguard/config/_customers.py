@@ -220,9 +220,13 @@ def _timeout_fits(ctx: Context, s: Section, timeout: timedelta, interval: timede
     return False
 
 
+# Shared by every site without `expect` (frozen): one object, not one per site.
+_DEFAULT_EXPECT = Expect()
+
+
 def _expect(ctx: Context, node: Node | None, where: str) -> Expect | None:
     if node is None:
-        return Expect()
+        return _DEFAULT_EXPECT
     s = Section(ctx, node, f"expect of {where}", EXPECT_KEYS)
     status_node = s.get("status")
     ranges = []
