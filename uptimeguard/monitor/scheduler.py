@@ -56,10 +56,19 @@ def loop_time_of(wall: float, loop: asyncio.AbstractEventLoop) -> float:
     return loop.time() + (wall - time.time())
 
 
-def next_slot_in(key: Hashable, interval: float, loop: asyncio.AbstractEventLoop) -> float:
-    """The loop time of the next slot of `key` at or after now."""
+def next_slot_in(
+    key: Hashable,
+    interval: float,
+    loop: asyncio.AbstractEventLoop,
+    not_before: float | None = None,
+) -> float:
+    """The loop time of the next slot of `key` at or after now, or at or after the loop time
+    `not_before` when that is later."""
     phase = phase_of(key, interval)
-    return loop.time() + (phase - time.time()) % interval
+    now = loop.time()
+    start = max(now, not_before) if not_before is not None else now
+    wall = time.time() + (start - now)
+    return start + (phase - wall) % interval
 
 
 class HeapScheduler:

@@ -294,6 +294,7 @@ class Monitor:
             return due + 3600.0
         ref = live.ref
         started_at = self._clock.now()
+        began = loop.time()
         result = await self._prober.check(
             ref.site, timeout=ref.timeout.total_seconds(), started_at=started_at
         )
@@ -323,8 +324,12 @@ class Monitor:
             )
         if verdict.next_in >= live.rules.interval:
             # Back on the site's phase (after rechecks too): its next slot of wall-clock time,
-            # the same on every node, so a hand-over keeps the rhythm.
-            return next_slot_in(key, live.rules.interval.total_seconds(), loop)
+            # the same on every node, so a hand-over keeps the rhythm. A probe made off its
+            # slot (a missed slot caught up after a hand-over, the last recheck) skips a slot
+            # that falls within its timeout after it, or it would probe twice at once.
+            interval = live.rules.interval.total_seconds()
+            gap = min(interval / 2, ref.timeout.total_seconds())
+            return next_slot_in(key, interval, loop, not_before=began + gap)
         return loop.time() + verdict.next_in.total_seconds()
 
     async def _tell_incidents(self, live: SiteLive, signal: IncidentSignal | None) -> None:
