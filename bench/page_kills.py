@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import signal
@@ -37,9 +36,11 @@ from pathlib import Path
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "paging"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "paging")]
 
-from fake_twilio import FROM, SID, TOKEN, FakeTwilio  # noqa: E402
+from fake_twilio import FakeTwilio  # noqa: E402
+from support import free_port  # noqa: E402
+from test_paging_crash import start  # noqa: E402  (the crash test's daemon, as a process)
 
 SITES = 10
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -84,42 +85,12 @@ class SlowTwilio(FakeTwilio):
         return await super()._handle(request, kind, prefix)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _checks() -> str:
     open_day = DAYS[(datetime.now(UTC) + timedelta(days=3)).weekday()]
     sites = "\n".join(
-        f'      - {{id: s{i}, url: "http://127.0.0.1:{_free_port()}/"}}' for i in range(SITES)
+        f'      - {{id: s{i}, url: "http://127.0.0.1:{free_port()}/"}}' for i in range(SITES)
     )
     return CHECKS.format(open_day=open_day, sites=sites)
-
-
-def _start(folder: Path, port: int, twilio: FakeTwilio, name: str) -> subprocess.Popen[bytes]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("UPTIMEGUARD_")},
-        "UPTIMEGUARD_CONFIG": str(folder / "checks.yaml"),
-        "UPTIMEGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'guard.db'}",
-        "UPTIMEGUARD_LISTEN": f"127.0.0.1:{port}",
-        "UPTIMEGUARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "UPTIMEGUARD_TWILIO_ACCOUNT_SID": SID,
-        "UPTIMEGUARD_TWILIO_AUTH_TOKEN": TOKEN,
-        "UPTIMEGUARD_TWILIO_FROM": FROM,
-        "UPTIMEGUARD_TWILIO_API_BASE": twilio.url,
-    }
-    log = (folder / name).open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "uptimeguard", "run"],
-        env=env,
-        cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def _stop(daemon: subprocess.Popen[bytes]) -> None:
@@ -156,15 +127,15 @@ async def one_round(number: int, kill_after: int) -> tuple[int, int, int, int]:
     with tempfile.TemporaryDirectory(prefix="uptimeguard-kills-") as name:
         folder = Path(name)
         (folder / "checks.yaml").write_text(_checks())
-        port = _free_port()
-        daemon = _start(folder, port, twilio, "first.log")
+        port = free_port()
+        daemon = start(folder, port, twilio, "first.log")
         try:
             if not await _until(lambda: len(twilio.sent) >= kill_after, 60):
                 raise SystemExit(f"round {number}: no pages within 60 s; see the daemon log")
             daemon.send_signal(signal.SIGKILL)
             daemon.wait(timeout=10)
             at_kill = len(twilio.sent)
-            daemon = _start(folder, port, twilio, "second.log")
+            daemon = start(folder, port, twilio, "second.log")
 
             def settled() -> bool:
                 rows = _pages(folder / "guard.db")
