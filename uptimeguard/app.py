@@ -38,6 +38,7 @@ from uptimeguard.probe import Prober
 from uptimeguard.reloading import CheckFileReader, Reloads
 from uptimeguard.settings import Settings
 from uptimeguard.shrink import reload_refusal
+from uptimeguard.status.live_rollups import LiveRollups
 from uptimeguard.storage.database import make_engine, ping, upgrade_schema
 from uptimeguard.storage.file_watch import DatabaseFile
 from uptimeguard.storage.repository import Store
@@ -192,11 +193,20 @@ async def running_daemon(
             raise StartupError(f"database unavailable: {reason}") from error
         stack.push_async_callback(node.stop)
 
+        # Each result is folded into its site's daily rollup here, as it arrives: healthy
+        # probes need no raw row, and no job reads results back to count them.
+        rollups = LiveRollups(settings.location)
+        rollups.degraded = lambda: node.degraded
         writer = ResultWriter(
             store,
             batch_size=settings.write_batch_size,
             interval=settings.write_interval_seconds,
             limit=settings.write_buffer_limit,
+            rollups=rollups,
+            rollup_interval=settings.rollup_interval_seconds,
+            rollup_clock=clock.now,
+            rollup_grace=timedelta(seconds=settings.rollup_grace_seconds),
+            keep_all=settings.keep_all_results,
         )
         stack.push_async_callback(writer.close)
         metrics.watch_writer(lambda: writer.dropped, lambda: writer.pending)
@@ -233,6 +243,7 @@ async def running_daemon(
             rollup_every=timedelta(seconds=settings.rollup_interval_seconds),
         )
         housekeeping.rollup_grace = timedelta(seconds=settings.rollup_grace_seconds)
+        housekeeping.rollups_folded_live = True
         incidents.subscribe(housekeeping.on_incident)
         paging = await stack.enter_async_context(
             paging_service(settings, store, incidents, metrics, clock, node=node.name)

@@ -68,6 +68,9 @@ class Housekeeping:
         # Results younger than this are left for the next rollup (they may still be in the
         # write buffer), so the uptime gauges trail the probes by up to grace + 5 minutes.
         self.rollup_grace = GRACE
+        # Every node's result writer folds its own results into the rollups as they arrive
+        # (`LiveRollups`): nothing is left to fold from stored results here.
+        self.rollups_folded_live = False
         # Set by the daemon when notices are wired: tells what is due at the instant given.
         self.maintenance_notices: Callable[[datetime], Awaitable[int]] | None = None
         # Whether this process runs the jobs and reports their gauges (the leader's part).
@@ -288,6 +291,9 @@ class Housekeeping:
                     sites.set_uptime(*key, window, shown_ratio(ratio))
 
     async def roll_up(self) -> None:
+        if self.rollups_folded_live:
+            self.rollup_frontier = self._clock.now() - self.rollup_grace
+            return
         try:
             async with self._rolling_up:
                 config, now = self._incidents.config, self._clock.now()

@@ -154,7 +154,9 @@ class Clock:
 
 
 class ListWriter:
-    def add(self, result: dict, state: dict | None = None) -> None:
+    rollups = None  # results are kept raw, none folded
+
+    def add(self, result: dict, state: dict | None = None, span: object = None) -> None:
         pass
 
 

@@ -71,7 +71,9 @@ class ListWriter:
         self.results: list[dict] = []
         self.states: list[dict | None] = []
 
-    def add(self, result: dict, state: dict | None = None) -> None:
+    rollups = None  # results are kept raw, none folded
+
+    def add(self, result: dict, state: dict | None = None, span: object = None) -> None:
         self.results.append(result)
         self.states.append(state)
 

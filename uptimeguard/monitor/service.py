@@ -28,6 +28,8 @@ from uptimeguard.monitor.scheduler import HeapScheduler, loop_time_of, next_slot
 from uptimeguard.monitor.tracker import Rules, TrackerState, judge
 from uptimeguard.probe import Prober, ProbeResult
 from uptimeguard.site_series import SiteSeries
+from uptimeguard.status.live_rollups import max_span
+from uptimeguard.status.rollup_job import resume
 from uptimeguard.storage.models import DEFAULT_LOCATION
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
@@ -158,6 +160,8 @@ class Monitor:
         until `take` hands them over)."""
         saved = await self._store.site_states(self.location)
         self._apply(self.config, saved)
+        if not self.sharded:
+            await self.resume_rollups(list(self.sites))
         # A site whose monitor-opened incident is still open is down, whatever its saved state
         # says: the process may have died after storing a recovery but before resolving the
         # incident, and only a site that is down can signal the recovery again.
@@ -197,9 +201,12 @@ class Monitor:
         """The switch to `prepared`, pausing (a `yield`) after every `batch` sites (0: never)."""
         self.config = prepared.config
         wanted = prepared.sites
-        for key in [key for key in self.sites if key not in wanted]:
+        removed = [key for key in self.sites if key not in wanted]
+        for key in removed:
             self.scheduler.remove(key)
             del self.sites[key]
+        if self._writer.rollups is not None:
+            self._writer.rollups.drop(removed)
         added: list[tuple[SiteKey, float, float]] = []
         for done, (key, fresh) in enumerate(wanted.items(), 1):
             live = self.sites.get(key)
@@ -233,6 +240,7 @@ class Monitor:
         if not handovers:
             return 0
         saved = await self._store.site_states(self.location)
+        await self.resume_rollups([key for key in handovers if key not in self.scheduler])
         loop = asyncio.get_running_loop()
         now = time.time()
         taken = 0
@@ -261,6 +269,21 @@ class Monitor:
             taken += 1
         return taken
 
+    async def resume_rollups(self, keys: list[SiteKey]) -> None:
+        """Continue these sites' daily rollups from this location's stored ones (and the
+        results stored since) before probing them; a database that cannot say leaves them
+        to start afresh from their next result (the time between is unobserved)."""
+        rollups = self._writer.rollups
+        if rollups is None or not keys:
+            return
+        try:
+            days = await resume(self._store, self.config, keys, self.location, self._clock.now())
+        except Exception as error:  # the database is outside us
+            log.warning("cannot read the daily rollups to continue them: %s", error)
+            return
+        spans = {key: max_span(self.sites[key].ref) for key in keys if key in self.sites}
+        rollups.adopt([day for day in days if (day.customer, day.site) in spans], spans)
+
     def drop(self, keys: Iterable[SiteKey]) -> None:
         """Stop probing these sites (a probe under way finishes and is kept); their probe
         series leave this node's metrics, since the new owner reports them now."""
@@ -271,6 +294,8 @@ class Monitor:
             if live is not None:
                 live.series = None
         self._metrics.sites.drop_probes(dropped)
+        if self._writer.rollups is not None:
+            self._writer.rollups.drop(dropped)
 
     def probe_now(self, key: SiteKey) -> bool:
         """Probe an owned site now, not at its next turn; False when it is not this node's."""
@@ -414,6 +439,7 @@ class Monitor:
                 "location": self.location,
             },
             state,
+            max_span(live.ref),
         )
 
 

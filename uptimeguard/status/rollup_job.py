@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from uptimeguard.config.models import ChecksConfig, SiteRef
+from uptimeguard.status.live_rollups import max_span
 from uptimeguard.status.rollups import DAY, DayRollup, day_start, kind_of, utc_day
+from uptimeguard.storage.models import DEFAULT_LOCATION
 from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,6 @@ async def paced(items: Iterable[T], every: int = YIELD_EVERY) -> AsyncIterator[T
         yield item
 
 
-def max_span(ref: SiteRef) -> timedelta:
-    """How long one result speaks for: two intervals and a timeout, then time is unobserved."""
-    return 2 * ref.interval + ref.timeout
-
-
 @dataclass(frozen=True, slots=True)
 class RollupRun:
     days_written: int  # distinct (site, day) rows written
@@ -50,9 +47,13 @@ class RollupRun:
 
 
 async def roll_up(
-    store: Store, config: ChecksConfig, now: datetime, grace: timedelta = GRACE
+    store: Store,
+    config: ChecksConfig,
+    now: datetime,
+    grace: timedelta = GRACE,
+    location: str = DEFAULT_LOCATION,
 ) -> RollupRun:
-    """Bring every configured site's rollups up to `now - grace`."""
+    """Bring every configured site's rollups of `location`'s results up to `now - grace`."""
     refs = {ref.key: ref for ref in config.site_refs()}
 
     async def write(pending: list[DayRollup]) -> None:
@@ -60,7 +61,7 @@ async def roll_up(
         for start in range(0, len(pending), YIELD_EVERY):
             await store.upsert_rollups([s.as_row() for s in pending[start : start + YIELD_EVERY]])
 
-    return await _fold(store, refs, now - grace, write)
+    return await _fold(store, refs, now - grace, write, location)
 
 
 async def current_rollups(
@@ -71,14 +72,37 @@ async def current_rollups(
     written), as the daemon's next run would: what a report reads so that an outage of the
     last few minutes is in it, with the same figures the rollups will hold."""
     refs = {ref.key: ref for ref in config.site_refs() if ref.customer.id == customer}
+    days: dict[tuple[str, str, object, str], DayRollup] = {}
+
+    async def keep(pending: list[DayRollup]) -> None:
+        for state in pending:
+            days[(state.customer, state.site, state.day, state.location)] = replace(state)
+
+    for location in await store.rollup_locations(customer) or [DEFAULT_LOCATION]:
+        await _fold(store, refs, now - grace, keep, location)
+    return list(days.values())
+
+
+async def resume(
+    store: Store,
+    config: ChecksConfig,
+    keys: Iterable[tuple[str, str]],
+    location: str,
+    upto: datetime,
+) -> list[DayRollup]:
+    """Where `location`'s folds of these sites stand: each one's newest stored day brought up
+    to `upto` from the results stored since (what a node continues from when it starts, or
+    takes sites over), with every day that catching up changed, oldest first per site."""
+    wanted = set(keys)
+    refs = {ref.key: ref for ref in config.site_refs() if ref.key in wanted}
     days: dict[tuple[str, str, object], DayRollup] = {}
 
     async def keep(pending: list[DayRollup]) -> None:
         for state in pending:
-            days[(state.customer, state.site, state.day)] = replace(state)
+            days[(state.customer, state.site, state.day)] = state
 
-    await _fold(store, refs, now - grace, keep)
-    return list(days.values())
+    await _fold(store, refs, upto, keep, location)
+    return sorted(days.values(), key=lambda d: (d.customer, d.site, d.day))
 
 
 async def _fold(
@@ -86,20 +110,22 @@ async def _fold(
     refs: dict[tuple[str, str], SiteRef],
     upto: datetime,
     changed_days: Callable[[list[DayRollup]], Awaitable[None]],
+    location: str = DEFAULT_LOCATION,
 ) -> RollupRun:
-    """Fold the results stored since each site's last rollup, up to `upto`, one UTC day at a
-    time, handing each day's changed rollups to `changed_days`."""
+    """Fold `location`'s results stored since each site's last rollup, up to `upto`, one UTC
+    day at a time, handing each day's changed rollups to `changed_days`."""
     if not refs:
         return RollupRun(0, 0, upto)
     states: dict[tuple[str, str], DayRollup] = {}
-    async for key, row in paced((await store.latest_rollups()).items()):
+    async for key, row in paced((await store.latest_rollups(location)).items()):
         if key in refs:
             states[key] = DayRollup.from_row(row)
     missing = [key for key in refs if key not in states]
     if missing:  # a new site, or a database from before rollups: start at its first result
         first = await store.first_result_times()
         for key in missing:
-            states[key] = DayRollup.begin(*key, utc_day(min(first.get(key, upto), upto)))
+            day = utc_day(min(first.get(key, upto), upto))
+            states[key] = DayRollup.begin(*key, day, location=location)
 
     read = 0
     touched: set[tuple[str, str, object]] = set()
@@ -107,7 +133,7 @@ async def _fold(
     while since < upto:
         until = min(upto, day_start(utc_day(since)) + DAY)
         changed: dict[tuple[str, str, object], DayRollup] = {}
-        results = await store.result_stream(since, until)
+        results = await store.result_stream(since, until, location)
         read += len(results)
         async for customer, site, at, outcome, maintenance in paced(results):
             key = (customer, site)

@@ -17,10 +17,13 @@ accounted for; today's row is brought up to date from the new results alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
+
+from uptimeguard.storage.models import DEFAULT_LOCATION
 
 UP, DOWN, MAINTENANCE = "up", "down", "maintenance"
 GOOD_OUTCOMES = frozenset({"up", "slow"})
@@ -62,6 +65,7 @@ class DayRollup:
     last_at: datetime | None = None  # the latest result so far (maybe on an earlier day)
     last_kind: str | None = None
     complete: bool = False
+    location: str = DEFAULT_LOCATION  # whose results these are
 
     @property
     def start(self) -> datetime:
@@ -93,10 +97,17 @@ class DayRollup:
 
     @classmethod
     def begin(
-        cls, customer: str, site: str, day: date, previous: DayRollup | None = None
+        cls,
+        customer: str,
+        site: str,
+        day: date,
+        previous: DayRollup | None = None,
+        location: str = DEFAULT_LOCATION,
     ) -> DayRollup:
         """An empty day; `previous` (the day before) carries its last result over midnight."""
-        row = cls(customer, site, day, accounted_to=day_start(day))
+        if previous is not None:
+            location = previous.location
+        row = cls(customer, site, day, accounted_to=day_start(day), location=location)
         if previous is not None:
             row.last_at, row.last_kind = previous.last_at, previous.last_kind
             if previous.down_at_end_seconds > 0:  # the outage goes on past midnight
@@ -212,3 +223,37 @@ def uptime_of(days: Iterable[Any]) -> float | None:
         up += row.up_seconds
         down += row.down_seconds
     return up / (up + down) if up + down > 0 else None
+
+
+ADDED_UP = (
+    "good",
+    "total",
+    "maintenance",
+    "up_seconds",
+    "down_seconds",
+    "maintenance_seconds",
+)
+
+
+def combine_locations(rows: Sequence[Any], columns: Sequence[str]) -> Any:
+    """One site's day as several locations saw it (rows of the same site and day, with
+    `columns` as attributes): probes and seconds added up, so uptime is the share of the time
+    observed from anywhere that was up; the longest and the boundary down runs are the longest
+    any location saw; the fold's own state is the newest row's. One row is returned as it is."""
+    if len(rows) == 1:
+        return rows[0]
+    newest = max(rows, key=lambda r: getattr(r, "accounted_to", None) or datetime.min)
+    merged = {name: getattr(newest, name) for name in columns}
+    for name in columns:
+        if name in ADDED_UP:
+            merged[name] = sum(getattr(r, name) or 0 for r in rows)
+    if "longest_down_seconds" in merged:
+        longest = max(rows, key=lambda r: r.longest_down_seconds or 0.0)
+        merged["longest_down_seconds"] = longest.longest_down_seconds
+        if "longest_started_at" in merged:
+            merged["longest_started_at"] = longest.longest_started_at
+    if "down_at_start_seconds" in merged:
+        merged["down_at_start_seconds"] = max(r.down_at_start_seconds or 0.0 for r in rows)
+    if "complete" in merged:
+        merged["complete"] = all(r.complete for r in rows)
+    return SimpleNamespace(**merged)

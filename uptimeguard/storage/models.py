@@ -56,6 +56,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# Percent of each `daily_rollups` page filled by inserts on PostgreSQL (see the table).
+ROLLUP_FILLFACTOR = 50
+
 # The location of a node started without `--location`, and of rows from before locations.
 DEFAULT_LOCATION = "default"
 
@@ -113,8 +116,9 @@ class SiteStateRow(Base):
 
 
 class DailyRollupRow(Base):
-    """One site's uptime over one UTC day, folded from its probe results (see
-    `uptimeguard.status.rollups`), so the status page and the SLA report never scan raw results.
+    """One site's uptime over one UTC day as seen from one location, folded from its probe
+    results as they arrive (see `uptimeguard.status.rollups` and `live_rollups`), so the
+    status page and the SLA report never scan raw results, and healthy probes need no raw row.
 
     Each probe result stands for the time until the next one (at most `max_span`); seconds are
     up, down or in maintenance (maintenance is not counted against uptime). The `last_*`,
@@ -123,10 +127,18 @@ class DailyRollupRow(Base):
     """
 
     __tablename__ = "daily_rollups"
+    # Today's row of every site is rewritten every few minutes: on PostgreSQL, room on each
+    # page lets the new version stay there (a HOT update, pruned without a vacuum), so the
+    # table does not grow by a copy of itself between autovacuums.
+    __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
 
     customer: Mapped[str] = mapped_column(String(64), primary_key=True)
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # The location whose results these are: each node folds its own (readers add them up).
+    location: Mapped[str] = mapped_column(
+        String(64), primary_key=True, default=DEFAULT_LOCATION, server_default=DEFAULT_LOCATION
+    )
     good: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)  # probes outside maintenance
     maintenance: Mapped[int] = mapped_column(Integer, default=0)  # probes in maintenance

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from uptimeguard.cluster.models import DegradedSpellRow
+from uptimeguard.status.rollups import combine_locations
 from uptimeguard.storage.database import make_sessionmaker
 from uptimeguard.storage.models import (
     DEFAULT_LOCATION,
@@ -29,6 +30,9 @@ from uptimeguard.storage.models import (
 )
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
+
+# Read with any rollup so that several locations' rows of a site and day can be combined.
+COMBINE_COLUMNS = ("site", "day", "accounted_to")
 
 # Called inside the transaction that stores an incident's new timeline entries, with the
 # incident as it will be committed: what a hook writes is committed with them, or not at all.
@@ -163,17 +167,20 @@ class Store:
     # -- daily rollups (uptimeguard.status.rollups) ------------------------------------------
 
     async def result_stream(
-        self, since: datetime, until: datetime
+        self, since: datetime, until: datetime, location: str | None = None
     ) -> list[tuple[str, str, datetime, str, bool]]:
-        """(customer, site, checked_at, outcome, in_maintenance) of every result in
-        [since, until), per site in time order; results a location made while its own network
-        failed (it was degraded) are left out: they say nothing of the sites."""
+        """(customer, site, checked_at, outcome, in_maintenance) of every stored result in
+        [since, until) (of `location`'s, when given), per site in time order; results a
+        location made while its own network failed (it was degraded) are left out: they say
+        nothing of the sites."""
         r = ProbeResultRow
         query = (
             select(r.customer, r.site, r.checked_at, r.outcome, r.in_maintenance)
             .where(r.checked_at >= since, r.checked_at < until, ~from_degraded_location(r))
             .order_by(r.customer, r.site, r.checked_at, r.id)
         )
+        if location is not None:
+            query = query.where(r.location == location)
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
         return [(c, s, at, outcome, bool(m)) for c, s, at, outcome, m in rows]
@@ -186,18 +193,25 @@ class Store:
             rows = (await session.execute(query)).all()
         return {(c, s): at for c, s, at in rows if at is not None}
 
-    async def latest_rollups(self) -> dict[tuple[str, str], Any]:
-        """The newest day's rollup of each site, as plain rows with the columns as attributes
-        (not ORM objects: at 100,000 sites, building those held the event loop for a second)."""
+    async def latest_rollups(self, location: str = DEFAULT_LOCATION) -> dict[tuple[str, str], Any]:
+        """The newest day's rollup of each site from `location`, as plain rows with the
+        columns as attributes (not ORM objects: at 100,000 sites, building those held the
+        event loop for a second)."""
         d = DailyRollupRow
         newest = (
             select(d.customer, d.site, func.max(d.day).label("day"))
+            .where(d.location == location)
             .group_by(d.customer, d.site)
             .subquery()
         )
         query = select(*d.__table__.columns).join(
             newest,
-            and_(d.customer == newest.c.customer, d.site == newest.c.site, d.day == newest.c.day),
+            and_(
+                d.customer == newest.c.customer,
+                d.site == newest.c.site,
+                d.day == newest.c.day,
+                d.location == location,
+            ),
         )
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
@@ -209,12 +223,22 @@ class Store:
         dialect_insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         statement = dialect_insert(DailyRollupRow)
         columns = [c.name for c in DailyRollupRow.__table__.columns if not c.primary_key]
+        # A row is never set back: a node that stopped probing a site may write its last
+        # fold after the site's new owner (same location) has counted further.
         statement = statement.on_conflict_do_update(
-            index_elements=["customer", "site", "day"],
+            index_elements=["customer", "site", "day", "location"],
             set_={name: statement.excluded[name] for name in columns},
+            where=DailyRollupRow.accounted_to <= statement.excluded.accounted_to,
         )
         async with self.sessions.begin() as session:
             await session.execute(statement, list(rows))
+
+    async def rollup_locations(self, customer: str) -> list[str]:
+        """The locations whose rollups of `customer`'s sites are stored."""
+        d = DailyRollupRow
+        query = select(d.location).where(d.customer == customer).distinct()
+        async with self.sessions() as session:
+            return sorted((await session.scalars(query)).all())
 
     async def rollups(
         self,
@@ -224,7 +248,8 @@ class Store:
         sites: Collection[str] | None = None,
         columns: Sequence[str] | None = None,
     ) -> list[Any]:
-        """A customer's rollups for the days `first`..`last` (inclusive), by site and day.
+        """A customer's rollups for the days `first`..`last` (inclusive), by site and day,
+        the locations' rows of a site and day combined (`combine_locations`).
 
         Plain rows with the columns (all, or only `columns`) as attributes, not ORM objects: a
         status page reads thousands of them, and building ORM instances would cost most of
@@ -232,12 +257,18 @@ class Store:
         """
         d = DailyRollupRow
         table = d.__table__.columns
-        chosen = list(table) if columns is None else [table[name] for name in columns]
-        query = select(*chosen).where(d.customer == customer, d.day >= first, d.day <= last)
+        names = [c.name for c in table] if columns is None else list(columns)
+        combined = [*names, *(n for n in COMBINE_COLUMNS if n not in names)]
+        query = select(*[table[name] for name in combined])
+        query = query.where(d.customer == customer, d.day >= first, d.day <= last)
         if sites is not None:
             query = query.where(d.site.in_(list(sites)))
         async with self.sessions() as session:
-            return list((await session.execute(query.order_by(d.site, d.day))).all())
+            rows = (await session.execute(query.order_by(d.site, d.day))).all()
+        grouped: dict[tuple[str, date], list[Any]] = {}
+        for row in rows:
+            grouped.setdefault((row.site, row.day), []).append(row)
+        return [combine_locations(group, names) for group in grouped.values()]
 
     # -- incidents ---------------------------------------------------------------------------
 

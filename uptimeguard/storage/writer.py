@@ -9,6 +9,10 @@ A flush writes what was queued when it began; what arrives while it writes waits
 one. (Chasing the arrivals made a busy monitor write continuously in batches of whatever came
 in during the previous write: at 333 probes/s, five small transactions pairs a second instead
 of one full one.)
+
+With `rollups`, each result is folded into its site's daily rollup as it is queued, and only
+the results worth a raw row are queued (failures and changes: `LiveRollups.add`); the days the
+fold changed are written every `rollup_interval` seconds, in batches that let the loop run.
 """
 
 from __future__ import annotations
@@ -16,12 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from uptimeguard.status.live_rollups import LiveRollups
 from uptimeguard.storage.repository import Store
 
 log = logging.getLogger(__name__)
+
+ROLLUP_BATCH = 2000  # rollup rows a statement (one of 100,000 held the loop for seconds)
 
 
 class ResultWriter:
@@ -31,8 +41,20 @@ class ResultWriter:
         batch_size: int = 500,
         interval: float = 1.0,
         limit: int = 100_000,
+        rollups: LiveRollups | None = None,
+        rollup_interval: float = 300.0,
+        rollup_clock: Callable[[], datetime] | None = None,
+        rollup_grace: timedelta = timedelta(minutes=1),
+        keep_all: bool = False,
     ) -> None:
         self._store = store
+        self.rollups = rollups
+        self._rollup_interval = rollup_interval
+        self._rollup_clock = rollup_clock
+        self._rollup_grace = rollup_grace
+        self._rollups_written_at = time.monotonic()
+        self.rollups_healthy = True
+        self._keep_all = keep_all  # every result gets a raw row, folded or not
         self._batch_size = batch_size
         self._interval = interval
         self._results: deque[dict[str, Any]] = deque()
@@ -44,9 +66,33 @@ class ResultWriter:
         self.healthy = True  # False while the last write failed
         self._writing = 0  # results of the batch being written now
 
-    def add(self, result: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+    def add(
+        self,
+        result: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        span: timedelta | None = None,
+    ) -> None:
         """Queue one probe result and, when it changed, the site's state after it (a site's
-        newest state replaces any of its states not yet written)."""
+        newest state replaces any of its states not yet written). With `rollups` the result
+        is folded (`span`: how long it speaks for), and queued only when it is worth a raw
+        row."""
+        rollups = self.rollups
+        if (
+            rollups is not None
+            and span is not None
+            and not rollups.add(
+                result["customer"],
+                result["site"],
+                result["checked_at"],
+                result["outcome"],
+                result["in_maintenance"],
+                span,
+            )
+            and not self._keep_all
+        ):
+            if state is not None:
+                self._states[(state["customer"], state["site"])] = state
+            return
         if len(self._results) >= self._limit:
             self._results.popleft()
             self.dropped += 1
@@ -73,6 +119,31 @@ class ResultWriter:
                 await asyncio.wait_for(self._flush_now.wait(), self._interval)
             self._flush_now.clear()
             await self.flush()
+            if time.monotonic() - self._rollups_written_at >= self._rollup_interval:
+                await self.write_rollups()
+
+    async def write_rollups(self) -> bool:
+        """Write the days the fold changed, every site counted up to a grace period ago;
+        False when the database refused them (they are written with the next batch)."""
+        rollups, clock = self.rollups, self._rollup_clock
+        if rollups is None or clock is None:
+            return True
+        self._rollups_written_at = time.monotonic()
+        rows = rollups.due(clock() - self._rollup_grace)
+        for start in range(0, len(rows), ROLLUP_BATCH):
+            try:
+                await self._store.upsert_rollups(rows[start : start + ROLLUP_BATCH])
+            except Exception as error:  # the database is outside us: keep and retry
+                rollups.retry(rows[start:])
+                if self.rollups_healthy:
+                    log.warning("cannot write daily rollups (%s); holding them", error)
+                self.rollups_healthy = False
+                return False
+            await asyncio.sleep(0)
+        if not self.rollups_healthy:
+            log.info("daily rollups written again")
+        self.rollups_healthy = True
+        return True
 
     async def flush(self) -> bool:
         """Write what is queued now, in batches; False when the database refused it (the rows
@@ -117,3 +188,4 @@ class ResultWriter:
         """Write everything still queued (stops at the first failure: nothing more to do)."""
         while (self._results or self._states) and await self.flush():
             pass
+        await self.write_rollups()
