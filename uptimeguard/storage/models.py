@@ -130,7 +130,7 @@ class DailyRollupRow(Base):
     # Today's row of every site is rewritten every few minutes: on PostgreSQL, room on each
     # page lets the new version stay there (a HOT update, pruned without a vacuum), so the
     # table does not grow by a copy of itself between autovacuums.
-    __table_args__ = {"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}}
+    __table_args__ = ({"postgresql_with": {"fillfactor": ROLLUP_FILLFACTOR}},)
 
     customer: Mapped[str] = mapped_column(String(64), primary_key=True)
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
