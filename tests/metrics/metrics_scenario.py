@@ -16,7 +16,6 @@ import math
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -146,15 +145,18 @@ async def running_world(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}",
             listen=f"127.0.0.1:{free_port()}",
             write_interval_seconds=0.2,
+            # Each node writes the rollups it folds every ROLLUP_INTERVAL_SECONDS, and they
+            # leave the last ROLLUP_GRACE_SECONDS for the next write: a short run needs them
+            # sooner than every 5 minutes.
+            rollup_interval_seconds=1,
+            rollup_grace_seconds=1,
             twilio_account_sid=SID,
             twilio_auth_token=TOKEN,
             twilio_from=FROM,
             twilio_api_base=twilio.url,
         )
         daemon = await stack.enter_async_context(running_daemon(settings, config))
-        # Uptime ratios are refreshed from the rollups every 5 minutes, and rollups leave the
-        # last minute's results for the next run; a short run needs them sooner.
-        daemon.housekeeping.rollup_grace = timedelta(seconds=1)
+        # Uptime ratios are refreshed from the rollups every 5 minutes: every second here.
         daemon.housekeeping.scheduler.reschedule_job("uptime", trigger="interval", seconds=1)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         yield World(daemon=daemon, http=http, www=www, twilio=twilio)

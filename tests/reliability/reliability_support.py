@@ -87,6 +87,9 @@ def daemon_env(tmp_path: Path, port: int, extra: Mapping[str, str]) -> dict[str,
         "UPTIMEGUARD_CONFIG": str(tmp_path / "checks.yaml"),
         "UPTIMEGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'guard.db'}",
         "UPTIMEGUARD_LISTEN": f"127.0.0.1:{port}",
+        # These tests read every probe's raw row as the witness of the daemon's schedule (by
+        # default healthy probes are folded into the rollups and get none).
+        "UPTIMEGUARD_KEEP_ALL_RESULTS": "true",
         **extra,
     }
 

@@ -75,7 +75,10 @@ async def test_database_outage_loses_nothing(database, tmp_path):
     await target.start()
     config = load_config_text(CHECKS.format(url=target.url))
     settings = Settings(
-        database_url=url, listen=f"127.0.0.1:{free_port()}", write_interval_seconds=0.2
+        database_url=url,
+        listen=f"127.0.0.1:{free_port()}",
+        write_interval_seconds=0.2,
+        keep_all_results=True,  # every probe's raw row goes through the write buffer
     )
     async with running_daemon(settings, config) as daemon, aiohttp.ClientSession() as http:
         base = f"http://127.0.0.1:{daemon.port}"

@@ -85,6 +85,7 @@ def settings_for(tmp_path: Path, twilio: FakeTwilio, **extra: object) -> Setting
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'guard.db'}",
         listen=f"127.0.0.1:{free_port()}",
         write_interval_seconds=0.2,
+        keep_all_results=True,  # every probe's raw row goes through the write buffer
         twilio_account_sid=SID,
         twilio_auth_token=TOKEN,
         twilio_from=FROM,
