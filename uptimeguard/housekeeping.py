@@ -34,7 +34,8 @@ from uptimeguard.incidents.service import IncidentChange, IncidentService
 from uptimeguard.metrics import Metrics
 from uptimeguard.status.public import shown_ratio
 from uptimeguard.status.rollup_job import GRACE, paced, roll_up
-from uptimeguard.status.rollups import DAY, Seconds, day_start, uptime_of, utc_day
+from uptimeguard.status.rollups import DAY, Seconds, day_of, day_start, uptime_of
+from uptimeguard.status.zones import page_timezone
 from uptimeguard.storage.models import IncidentRow
 from uptimeguard.storage.repository import Store
 
@@ -260,35 +261,59 @@ class Housekeeping:
         """Bring the daily rollups up to date, then set each configured site's uptime ratio
         from them, as the status page and the report compute it: up time / (up + down) time,
         maintenance excluded (`uptime_of`), rounded down as the page's percentage is
-        (`shown_ratio`). `30d` is the last 30 UTC days, today's so far included; `1d` is today
-        so far plus yesterday's share of the last 24 hours, taken pro rata from yesterday's
-        row. Both read one row per site and day, never the raw results."""
+        (`shown_ratio`). `30d` is the last 30 days of the customer's page zone (the days of
+        its rollups), today's so far included; `1d` is today so far plus yesterday's share of
+        the last 24 hours, taken pro rata from yesterday's row. Both read one row per site
+        and day, never the raw results."""
         if not self.leading:
             return
         self.sync_config()
         await self.roll_up()
-        configured = {ref.key for ref in self._incidents.config.site_refs()}
+        config = self._incidents.config
+        configured = {ref.key for ref in config.site_refs()}
+        zones: dict[str, set[str] | None] = {}  # the customers whose pages speak in each zone
+        for customer in config.customers:
+            zone_customers = zones.setdefault(page_timezone(config, customer), set())
+            assert zone_customers is not None
+            zone_customers.add(customer.id)
+        if len(zones) == 1:  # one zone: every customer's, no need to name them
+            zones = dict.fromkeys(zones)
         now = self._clock.now()
-        today = utc_day(now)
-        yesterday_share = 1 - (now - day_start(today)) / DAY
+        month: dict[tuple[str, str], tuple[float, float]] = {}
+        day: dict[tuple[str, str], tuple[float, float]] = {}
         try:
-            month = await self._store.rollup_seconds(today - timedelta(days=29))
-            today_seconds = await self._store.rollup_seconds(today)
-            yesterday = await self._store.rollup_seconds(today - DAY, today - DAY)
+            for zone, customers in zones.items():
+                month |= await self._store.rollup_seconds(
+                    day_of(now, zone) - timedelta(days=29), customers=customers
+                )
+                day |= await self._last_24_hours(now, zone, customers)
         except Exception as error:
             log.warning("cannot compute uptime: %s", error)
             return
-        day: dict[tuple[str, str], tuple[float, float]] = {}
-        for key in today_seconds.keys() | yesterday.keys():
-            up, down = today_seconds.get(key, (0.0, 0.0))
-            up_before, down_before = yesterday.get(key, (0.0, 0.0))
-            day[key] = (up + up_before * yesterday_share, down + down_before * yesterday_share)
         sites = self._metrics.sites
         for window, seconds in (("1d", day), ("30d", month)):
             async for key, (up, down) in paced(seconds.items(), 5_000):
                 ratio = uptime_of((Seconds(up, down),))
                 if ratio is not None and key in configured:
                     sites.set_uptime(*key, window, shown_ratio(ratio))
+
+    async def _last_24_hours(
+        self, now: datetime, zone: str, customers: set[str] | None
+    ) -> dict[tuple[str, str], tuple[float, float]]:
+        """(up, down) seconds of these customers' sites over the 24 hours to `now`: today so
+        far (a day of `zone`) plus yesterday's share of the window, pro rata of its length."""
+        today = day_of(now, zone)
+        started = day_start(today, zone)
+        yesterday_length = started - day_start(today - DAY, zone)
+        share = max(timedelta(0), DAY - (now - started)) / yesterday_length
+        today_seconds = await self._store.rollup_seconds(today, customers=customers)
+        yesterday = await self._store.rollup_seconds(today - DAY, today - DAY, customers)
+        seconds = {}
+        for key in today_seconds.keys() | yesterday.keys():
+            up, down = today_seconds.get(key, (0.0, 0.0))
+            up_before, down_before = yesterday.get(key, (0.0, 0.0))
+            seconds[key] = (up + up_before * share, down + down_before * share)
+        return seconds
 
     async def roll_up(self) -> None:
         if self.rollups_folded_live:

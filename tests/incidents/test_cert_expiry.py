@@ -156,7 +156,9 @@ class Clock:
 class ListWriter:
     rollups = None  # results are kept raw, none folded
 
-    def add(self, result: dict, state: dict | None = None, span: object = None) -> None:
+    def add(
+        self, result: dict, state: dict | None = None, span: object = None, zone: str = "UTC"
+    ) -> None:
         pass
 
 

@@ -73,7 +73,9 @@ class ListWriter:
 
     rollups = None  # results are kept raw, none folded
 
-    def add(self, result: dict, state: dict | None = None, span: object = None) -> None:
+    def add(
+        self, result: dict, state: dict | None = None, span: object = None, zone: str = "UTC"
+    ) -> None:
         self.results.append(result)
         self.states.append(state)
 

@@ -4,12 +4,13 @@ report and page; and healthy probes leave no raw row behind. On SQLite and Postg
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from test_rollup_job import CONFIG, rollup_rows
+from test_rollup_job import CHECKS, CONFIG, rollup_rows
 
+from uptimeguard.config import load_config_text
 from uptimeguard.report import build_report
 from uptimeguard.status.live_rollups import LiveRollups, max_span
 from uptimeguard.status.rollup_job import resume, roll_up
@@ -75,13 +76,13 @@ def writer_for(store: Store, clock: Any) -> ResultWriter:
     )
 
 
-async def feed(writer: ResultWriter, clock: Any, rows: list[dict]) -> None:
+async def feed(writer: ResultWriter, clock: Any, rows: list[dict], zone: str = "UTC") -> None:
     """Results as the monitor hands them over, with a flush and a rollup write every five
     minutes of their time."""
     last_write = rows[0]["checked_at"]
     for row in rows:
         clock.current = row["checked_at"]
-        writer.add(dict(row), None, SPAN)
+        writer.add(dict(row), None, SPAN, zone)
         if row["checked_at"] - last_write >= timedelta(minutes=5):
             assert await writer.flush()
             assert await writer.write_rollups()
@@ -123,6 +124,37 @@ async def test_the_live_fold_writes_the_rows_the_job_folds_from_every_result(
     assert kept == failures + changes
     healthy = len(rows) - failures
     assert healthy > 1600  # of which 8 kept
+
+
+async def test_a_london_page_folds_london_days_live_as_the_job_does(
+    store: Store, clock: Any
+) -> None:
+    """Days of the page's zone, the 23-hour Sunday of March 2026 among them, folded live from
+    the results as they come equal those the job folds from every stored result."""
+    config = load_config_text(CHECKS.replace("timezone: UTC", "timezone: Europe/London"))
+    start, end = datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
+    rows = probes(start, end)
+    upto = end + timedelta(minutes=1)
+    clock.current = start
+    writer = writer_for(store, clock)
+    await feed(writer, clock, rows, "Europe/London")
+    clock.current = upto + writer_grace(writer)
+    assert await writer.flush()
+    assert await writer.write_rollups()
+    live = as_dicts(await rollup_rows(store))
+
+    async with store.sessions.begin() as session:
+        await session.execute(DailyRollupRow.__table__.delete())
+        await session.execute(ProbeResultRow.__table__.delete())
+    await store.insert_results(rows)
+    await roll_up(store, config, upto, grace=timedelta(0))
+    folded = as_dicts(await rollup_rows(store))
+
+    assert live == folded
+    days = sorted({key[1] for key in folded})
+    assert days == [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30), date(2026, 3, 31)]
+    sunday = folded[("api", date(2026, 3, 29))]
+    assert sunday["up_seconds"] + sunday["down_seconds"] == 23 * 3600
 
 
 def writer_grace(writer: ResultWriter) -> timedelta:

@@ -98,3 +98,25 @@ async def test_a_past_month_reads_the_rollups_as_they_are(store: Store):
     report = await build_report(store, CONFIG, "acme", "2026-11", MIDNIGHT + timedelta(hours=1))
     (site,) = report.sites
     assert site.probes == 0 and site.down_seconds == 0
+
+
+async def test_fresh_rows_of_two_locations_are_added_up_with_the_stored_ones(store: Store):
+    """Probed from `eu` and `us`, each location's rollups written to 00:29 by its own nodes:
+    the report at 01:00 holds both locations' time (twice one location's), with `eu`'s and
+    `us`'s results since folded each into its own location's row."""
+    rows = results(MIDNIGHT + timedelta(hours=1))
+    for location in ("eu", "us"):
+        await store.insert_results(
+            [{**r, "location": location} for r in rows if r["checked_at"].minute <= 30]
+        )
+        await roll_up(store, CONFIG, MIDNIGHT + timedelta(minutes=30), location=location)
+        await store.insert_results(
+            [{**r, "location": location} for r in rows if r["checked_at"].minute > 30]
+        )
+
+    report = await build_report(store, CONFIG, "acme", "2026-12", MIDNIGHT + timedelta(hours=1))
+
+    (site,) = report.sites
+    assert (site.up_seconds, site.down_seconds) == (2 * 2100, 2 * 1440)
+    assert site.uptime_percent == 59.322
+    assert site.probes == 2 * 12

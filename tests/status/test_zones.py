@@ -28,8 +28,8 @@ def test_months_in_a_zone() -> None:
     assert (end - start).total_seconds() == (31 * 24 - 1) * 3600
     assert month_bounds(2026, 12, "Europe/London") == (utc(2026, 12, 1), utc(2027, 1, 1))
     assert month_bounds(2026, 7, "America/New_York") == (utc(2026, 7, 1, 4), utc(2026, 8, 1, 4))
-    # A half-hour zone: each day starts at the UTC hour its local midnight falls in.
-    assert month_bounds(2026, 1, "Asia/Kolkata")[0] == utc(2025, 12, 31, 18)
+    # A half-hour zone: its days begin at local midnight, 18:30 UTC.
+    assert month_bounds(2026, 1, "Asia/Kolkata")[0] == utc(2025, 12, 31, 18, 30)
 
 
 def test_local_day() -> None:

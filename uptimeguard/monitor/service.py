@@ -30,6 +30,7 @@ from uptimeguard.probe import Prober, ProbeResult
 from uptimeguard.site_series import SiteSeries
 from uptimeguard.status.live_rollups import max_span
 from uptimeguard.status.rollup_job import resume
+from uptimeguard.status.zones import page_timezone
 from uptimeguard.storage.models import DEFAULT_LOCATION
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
@@ -66,8 +67,9 @@ class SiteLive:
 
     ref: SiteRef
     rules: Rules
-    timezone: str
+    timezone: str  # the plan calendar's: maintenance windows are written in it
     tracker: TrackerState
+    page_zone: str = "UTC"  # the status page's: whose calendar days its rollups are
     # The last probe's error (not the whole result: at 100,000 sites its URL, times and dates
     # were about 40 MiB that nothing read).
     last_error: str | None = None
@@ -115,7 +117,10 @@ def prepare_sites(config: ChecksConfig) -> PreparedSites:
         )
         rules = shared.setdefault(rules, rules)
         timezone = config.calendars[config.plans[ref.customer.plan].calendar].timezone
-        sites[ref.key] = SiteLive(ref=ref, rules=rules, timezone=timezone, tracker=TrackerState())
+        page_zone = page_timezone(config, ref.customer)
+        sites[ref.key] = SiteLive(
+            ref=ref, rules=rules, timezone=timezone, tracker=TrackerState(), page_zone=page_zone
+        )
         phases[ref.key] = phase_of(ref.key, ref.interval.total_seconds())
     return PreparedSites(config, sites, phases)
 
@@ -212,6 +217,7 @@ class Monitor:
             live = self.sites.get(key)
             if live is not None:
                 live.ref, live.rules, live.timezone = fresh.ref, fresh.rules, fresh.timezone
+                live.page_zone = fresh.page_zone
             else:
                 live = fresh
                 row = saved.get(key)
@@ -440,6 +446,7 @@ class Monitor:
             },
             state,
             max_span(live.ref),
+            live.page_zone,
         )
 
 

@@ -6,7 +6,8 @@ not yet rolled up (folded in memory, up to a minute ago). Per
 incident opened in the month: severity, and for each target (response, resolution) the
 target as written, its clock, when it fell due, how long it took on that clock, and `met`,
 `breached` or `pending`. For the customer: the share of decided incidents that met each
-target. Months are UTC calendar months, like the rollups' days.
+target. Months are calendar months in the zone of the customer's status page (its
+`timezone`, else the plan calendar's), like the rollups' days: a London March is 743 hours.
 
 A response is met by an acknowledgement (or a resolution) at or before its due instant; a
 breach already recorded on the incident is final. An incident still open past a deadline is
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from uptimeguard.config.models import ChecksConfig, Plan
 from uptimeguard.reach.nps import NpsFigure, figure
@@ -29,7 +30,14 @@ from uptimeguard.sla import SlaEngine
 from uptimeguard.sla.clock import ALWAYS_OPEN, Clock
 from uptimeguard.status.public import display_name, percent
 from uptimeguard.status.rollup_job import GRACE, current_rollups
-from uptimeguard.status.rollups import DayRollup, longest_outage, uptime_of
+from uptimeguard.status.rollups import (
+    STORED_FIELDS,
+    DayRollup,
+    combine_locations,
+    longest_outage,
+    uptime_of,
+)
+from uptimeguard.status.zones import month_bounds, page_timezone
 from uptimeguard.storage.models import IncidentPauseRow, IncidentRow
 from uptimeguard.storage.repository import Store
 
@@ -112,7 +120,7 @@ class Report:
     customer_name: str
     plan: str
     month: str
-    start: datetime
+    start: datetime  # the month's first instant in `time_zone`, as UTC
     end: datetime
     generated_at: datetime
     sites: tuple[SiteLine, ...]
@@ -121,17 +129,50 @@ class Report:
     resolution: Share
     # NPS from the surveys answered in the month (all zero when none were).
     nps: NpsFigure = field(default_factory=lambda: figure(()))
+    time_zone: str = "UTC"  # whose days and month these are
+
+    @property
+    def month_name(self) -> str:
+        """`March 2026`."""
+        return date.fromisoformat(f"{self.month}-01").strftime("%B %Y")
 
 
-def parse_month(text: str) -> tuple[datetime, datetime]:
-    """`2026-11` -> (2026-11-01T00:00Z, 2026-12-01T00:00Z)."""
+def parse_month(text: str, zone: str = "UTC") -> tuple[datetime, datetime]:
+    """`2026-11` -> (2026-11-01T00:00Z, 2026-12-01T00:00Z): the month's [start, end) in
+    `zone`, as UTC instants."""
     match = MONTH.fullmatch(text)
     if not match or not 1 <= int(match[2]) <= 12:
         raise ReportError(f"--month: expected YYYY-MM, e.g. 2026-11; got {text!r}")
-    year, month = int(match[1]), int(match[2])
-    start = datetime(year, month, 1, tzinfo=UTC)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-    return start, end
+    return month_bounds(int(match[1]), int(match[2]), zone)
+
+
+async def month_rollups(
+    store: Store,
+    config: ChecksConfig,
+    customer: str,
+    first: date,
+    last: date,
+    now: datetime,
+    zone: str,
+    rollup_grace: timedelta,
+) -> list[DayRollup]:
+    """The customer's days `first`..`last`: each location's stored row, or the fresher one
+    folded in memory from the results since (`current_rollups`: an outage of the last
+    minutes is counted in the report that lists its incident), then the locations added up."""
+    rows: dict[tuple[str, date, str], object] = {
+        (r.site, r.day, r.location): r
+        for r in await store.rollups(customer, first, last, combine=False)
+    }
+    for fresh in await current_rollups(store, config, customer, now, rollup_grace):
+        if first <= fresh.day <= last:
+            rows[(fresh.site, fresh.day, fresh.location)] = fresh
+    by_day: dict[tuple[str, date], list[object]] = {}
+    for (site, day, _), row in rows.items():
+        by_day.setdefault((site, day), []).append(row)
+    return [
+        DayRollup.from_row(combine_locations(group, STORED_FIELDS), zone)
+        for group in by_day.values()
+    ]
 
 
 def judge(
@@ -210,26 +251,23 @@ async def build_report(
 ) -> Report:
     """The report for `customer_id` and `month` (YYYY-MM) as it stands at `now`, counting
     the results stored up to `rollup_grace` ago (`ROLLUP_GRACE_SECONDS`)."""
-    start, end = parse_month(month)
+    parse_month(month)  # a malformed month is refused before the customer is looked up
     try:
         customer = config.customer(customer_id)
     except KeyError:
         known = ", ".join(c.id for c in config.customers) or "none"
         raise ReportError(f"--customer: unknown customer {customer_id!r}; known: {known}") from None
+    zone = page_timezone(config, customer)
+    start, end = parse_month(month, zone)
     plan = config.plans.get(customer.plan)
     engine = SlaEngine.from_config(config)
 
-    last_day: date = (end - timedelta(days=1)).date()
-    stored = {
-        (r.site, r.day): DayRollup.from_row(r)
-        for r in await store.rollups(customer.id, start.date(), last_day)
-    }
-    # The daemon rolls up every few minutes: the results since, folded here in memory, so an
-    # outage of the last minutes is counted in the report that lists its incident.
-    for fresh in await current_rollups(store, config, customer.id, min(now, end), rollup_grace):
-        if start.date() <= fresh.day <= last_day:
-            stored[(fresh.site, fresh.day)] = fresh
-    rows = sorted(stored.values(), key=lambda r: (r.site, r.day))
+    first_day = date.fromisoformat(f"{month}-01")
+    last_day = (first_day + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    days = await month_rollups(
+        store, config, customer.id, first_day, last_day, min(now, end), zone, rollup_grace
+    )
+    rows = sorted(days, key=lambda r: (r.site, r.day))
     by_site: dict[str, list[DayRollup]] = {}
     for row in rows:
         by_site.setdefault(row.site, []).append(row)
@@ -296,4 +334,5 @@ async def build_report(
         response=_share([i.response for i in incidents]),
         resolution=_share([i.resolution for i in incidents]),
         nps=figure(await ReachStore(store).scores_answered(customer.id, start, end)),
+        time_zone=zone,
     )

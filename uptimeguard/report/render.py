@@ -43,7 +43,11 @@ def report_dict(report: Report) -> dict[str, Any]:
     return {
         "customer": {"id": report.customer, "name": report.customer_name, "plan": report.plan},
         "month": report.month,
-        "period": {"start": iso(report.start), "end": iso(report.end), "time_zone": "UTC"},
+        "period": {
+            "start": iso(report.start),
+            "end": iso(report.end),
+            "time_zone": report.time_zone,
+        },
         "generated_at": iso(report.generated_at),
         "sites": [
             {
@@ -214,11 +218,10 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 
 def to_text(report: Report) -> str:
-    month = report.start.strftime("%B %Y")
     lines = [
-        f"SLA report: {report.customer_name} ({report.customer}), {month}",
+        f"SLA report: {report.customer_name} ({report.customer}), {report.month_name}",
         f"Plan {report.plan}. Period {_when(report.start)} to {_when(report.end)}"
-        f" (UTC days). Generated {_when(report.generated_at)}.",
+        f" ({report.time_zone} days). Generated {_when(report.generated_at)}.",
         "",
         "Uptime (maintenance excluded)",
     ]

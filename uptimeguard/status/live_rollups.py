@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from uptimeguard.config.models import SiteRef
-from uptimeguard.status.rollups import DAY, UP, DayRollup, day_start, kind_of, utc_day
+from uptimeguard.status.rollups import UP, DayRollup, day_of, kind_of
 from uptimeguard.storage.models import DEFAULT_LOCATION
 
 SiteKey = tuple[str, str]
@@ -70,10 +70,12 @@ class LiveRollups:
         outcome: str,
         maintenance: bool,
         span: timedelta,
+        zone: str = "UTC",
     ) -> bool:
-        """Fold one result made here (`span`: how long it speaks for, `max_span`); True when
-        its raw row is worth keeping: a failure, a probe in maintenance, a site's first result
-        here, or a change from the one before."""
+        """Fold one result made here (`span`: how long it speaks for, `max_span`; `zone`: the
+        site's page zone, whose days the rows are); True when its raw row is worth keeping: a
+        failure, a probe in maintenance, a site's first result here, or a change from the
+        one before."""
         key = (customer, site)
         kind = kind_of(outcome, maintenance)
         state = self._states.get(key)
@@ -83,11 +85,11 @@ class LiveRollups:
         self._spans[key] = span
         if state is None:
             state = self._states[key] = DayRollup.begin(
-                customer, site, utc_day(at), location=self.location
+                customer, site, day_of(at, zone), location=self.location, zone=zone
             )
         elif state.last_at is not None and at <= state.last_at:
             return True  # out of order: kept raw, not folded
-        while utc_day(at) > state.day:
+        while day_of(at, state.zone) > state.day:
             self._changed[(*key, state.day)] = state
             state = self._states[key] = state.next_day(span)
         state.add(at, kind, span)
@@ -104,7 +106,7 @@ class LiveRollups:
             span = self._spans.get(key)
             if span is None:
                 continue
-            while day_start(state.day) + DAY <= upto:
+            while state.end <= upto:
                 self._changed[(*key, state.day)] = state
                 state = self._states[key] = state.next_day(span)
             state.advance(upto, span)

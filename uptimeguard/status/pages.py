@@ -30,7 +30,7 @@ from uptimeguard.status.public import (
 )
 from uptimeguard.status.templates import environment, stylesheet
 from uptimeguard.status.updates import PUBLIC_EVENT_KINDS
-from uptimeguard.status.zones import page_timezone, zone_words
+from uptimeguard.status.zones import local_day, page_timezone, zone_words
 from uptimeguard.storage.repository import Store
 
 DEFAULT_TTL = 5.0
@@ -120,9 +120,11 @@ class StatusPages:
     async def build(self, customer: Customer) -> dict[str, Any]:
         """The public view of `customer` now, straight from the database (no cache)."""
         now = self._clock.now()
-        first = now.date() - timedelta(days=HISTORY_DAYS - 1)
+        zone = page_timezone(self._config(), customer)
+        today = local_day(now, zone)  # the page's days are the customer's
+        first = today - timedelta(days=HISTORY_DAYS - 1)
         site_ids = [site.id for site in customer.sites]
-        rows = await self._store.rollups(customer.id, first, now.date(), site_ids, ROLLUP_COLUMNS)
+        rows = await self._store.rollups(customer.id, first, today, site_ids, ROLLUP_COLUMNS)
         incidents = await self._store.incidents_since(
             customer.id, now - timedelta(days=HISTORY_DAYS)
         )
@@ -136,8 +138,8 @@ class StatusPages:
             incidents,
             events,
             now,
+            zone,
         )
-        zone = page_timezone(self._config(), customer)
         page = {**view["page"], "time_zone": zone, "time_zone_name": zone_words(zone)}
         return view | {"page": page} | self._telling(customer, now, zone)
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from uptimeguard.config.models import Customer, Site
 from uptimeguard.incidents.views import iso_ms
-from uptimeguard.status.rollups import DAY, uptime_of, utc_day
+from uptimeguard.status.rollups import DAY, day_of, uptime_of
 from uptimeguard.status.updates import incident_title, public_updates, shown_publicly
 from uptimeguard.storage.models import IncidentEventRow, IncidentRow
 
@@ -177,12 +177,14 @@ def _days(
     incidents: Sequence[IncidentRow],
     titles: Mapping[int, str],
     first: date,
+    zone: str,
 ) -> list[dict[str, Any]]:
     touching: dict[date, list[dict[str, Any]]] = {}
     last = first + (HISTORY_DAYS - 1) * DAY
-    for incident in incidents:  # each incident on every day it was open
-        day = max(first, utc_day(incident.opened_at))
-        end = min(last, utc_day(incident.resolved_at) if incident.resolved_at else last)
+    for incident in incidents:  # each incident on every day (of `zone`) it was open
+        day = max(first, day_of(incident.opened_at, zone))
+        resolved = incident.resolved_at
+        end = min(last, day_of(resolved, zone) if resolved else last)
         while day <= end:
             touching.setdefault(day, []).append({"id": incident.id, "title": titles[incident.id]})
             day += DAY
@@ -209,11 +211,13 @@ def build_status(
     incidents: Sequence[IncidentRow],
     events: Iterable[IncidentEventRow],
     now: datetime,
+    zone: str = "UTC",
 ) -> dict[str, Any]:
     """The public view of `customer` at `now`.
 
     `live` is each site's state now, by site id; `rollups` (anything with the `ROLLUP_COLUMNS`
-    of a `DailyRollupRow` as attributes) cover the last `HISTORY_DAYS` UTC days; `incidents`
+    of a `DailyRollupRow` as attributes) cover the last `HISTORY_DAYS` days of the page's
+    `zone` (whose days the rollups are), today included; `incidents`
     are the customer's incidents open at any time in those days, and `events` the
     `PUBLIC_EVENT_KINDS` events of those of them open now or resolved within `RECENT`.
     Internal incidents (`shown_publicly`) are left out.
@@ -221,7 +225,7 @@ def build_status(
     assert customer.status_page is not None
     incidents = [i for i in incidents if shown_publicly(i)]
     names = {site.id: display_name(site) for site in customer.sites}
-    last = now.date()
+    last = day_of(now, zone)
     first = last - (HISTORY_DAYS - 1) * DAY
     by_site: dict[str, dict[date, Any]] = {}
     for row in rollups:
@@ -251,7 +255,7 @@ def build_status(
                 "last_checked_at": iso_ms(now_of.last_checked_at),
                 "uptime_90d_percent": percent(uptime_of(days.values())),
                 "uptime_span": history_span(days.values()),
-                "days": _days(days, incidents_of.get(site.id, []), titles, first),
+                "days": _days(days, incidents_of.get(site.id, []), titles, first, zone),
             }
         )
 
@@ -277,5 +281,5 @@ def build_status(
         "status": _overall(sites, len(open_now)),
         "sites": sites,
         "incidents": {"open": open_now, "resolved_recently": recent},
-        "history": {"days": HISTORY_DAYS, "first_day": first.isoformat(), "time_zone": "UTC"},
+        "history": {"days": HISTORY_DAYS, "first_day": first.isoformat(), "time_zone": zone},
     }

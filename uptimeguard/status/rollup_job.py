@@ -18,7 +18,8 @@ from typing import TypeVar
 
 from uptimeguard.config.models import ChecksConfig, SiteRef
 from uptimeguard.status.live_rollups import max_span
-from uptimeguard.status.rollups import DAY, DayRollup, day_start, kind_of, utc_day
+from uptimeguard.status.rollups import DAY, DayRollup, day_of, day_start, kind_of, utc_day
+from uptimeguard.status.zones import page_timezone
 from uptimeguard.storage.models import DEFAULT_LOCATION
 from uptimeguard.storage.repository import Store
 
@@ -61,7 +62,7 @@ async def roll_up(
         for start in range(0, len(pending), YIELD_EVERY):
             await store.upsert_rollups([s.as_row() for s in pending[start : start + YIELD_EVERY]])
 
-    return await _fold(store, refs, now - grace, write, location)
+    return await _fold(store, refs, zones_of(config, refs), now - grace, write, location)
 
 
 async def current_rollups(
@@ -78,8 +79,9 @@ async def current_rollups(
         for state in pending:
             days[(state.customer, state.site, state.day, state.location)] = replace(state)
 
+    zones = zones_of(config, refs)
     for location in await store.rollup_locations(customer) or [DEFAULT_LOCATION]:
-        await _fold(store, refs, now - grace, keep, location)
+        await _fold(store, refs, zones, now - grace, keep, location)
     return list(days.values())
 
 
@@ -101,31 +103,47 @@ async def resume(
         for state in pending:
             days[(state.customer, state.site, state.day)] = state
 
-    await _fold(store, refs, upto, keep, location)
+    await _fold(store, refs, zones_of(config, refs), upto, keep, location)
     return sorted(days.values(), key=lambda d: (d.customer, d.site, d.day))
+
+
+def zones_of(
+    config: ChecksConfig, refs: dict[tuple[str, str], SiteRef]
+) -> dict[tuple[str, str], str]:
+    """Each site's page zone: whose calendar days its rollups are."""
+    by_customer: dict[str, str] = {}
+    zones = {}
+    for key, ref in refs.items():
+        zone = by_customer.get(ref.customer.id)
+        if zone is None:
+            zone = by_customer[ref.customer.id] = page_timezone(config, ref.customer)
+        zones[key] = zone
+    return zones
 
 
 async def _fold(
     store: Store,
     refs: dict[tuple[str, str], SiteRef],
+    zones: dict[tuple[str, str], str],
     upto: datetime,
     changed_days: Callable[[list[DayRollup]], Awaitable[None]],
     location: str = DEFAULT_LOCATION,
 ) -> RollupRun:
-    """Fold `location`'s results stored since each site's last rollup, up to `upto`, one UTC
-    day at a time, handing each day's changed rollups to `changed_days`."""
+    """Fold `location`'s results stored since each site's last rollup, up to `upto`, into
+    days of each site's zone (`zones`), reading one UTC day at a time and handing each
+    read's changed rollups to `changed_days`."""
     if not refs:
         return RollupRun(0, 0, upto)
     states: dict[tuple[str, str], DayRollup] = {}
     async for key, row in paced((await store.latest_rollups(location)).items()):
         if key in refs:
-            states[key] = DayRollup.from_row(row)
+            states[key] = DayRollup.from_row(row, zones[key])
     missing = [key for key in refs if key not in states]
     if missing:  # a new site, or a database from before rollups: start at its first result
         first = await store.first_result_times()
         for key in missing:
-            day = utc_day(min(first.get(key, upto), upto))
-            states[key] = DayRollup.begin(*key, day, location=location)
+            day = day_of(min(first.get(key, upto), upto), zones[key])
+            states[key] = DayRollup.begin(*key, day, location=location, zone=zones[key])
 
     read = 0
     touched: set[tuple[str, str, object]] = set()
@@ -141,7 +159,7 @@ async def _fold(
             if state is None or (state.last_at is not None and at <= state.last_at):
                 continue
             span = max_span(refs[key])
-            while utc_day(at) > state.day:
+            while day_of(at, state.zone) > state.day:
                 changed[(*key, state.day)] = state
                 state = states[key] = state.next_day(span)
             state.add(at, kind_of(outcome, maintenance), span)
@@ -150,7 +168,7 @@ async def _fold(
             if state.accounted_to >= until:
                 continue
             span = max_span(refs[key])
-            while day_start(state.day) + DAY <= until:
+            while state.end <= until:
                 changed[(*key, state.day)] = state
                 state = states[key] = state.next_day(span)
             state.advance(until, span)

@@ -1,4 +1,7 @@
-"""Daily uptime rollups: probe results folded into one row per site and UTC day. Pure.
+"""Daily uptime rollups: probe results folded into one row per site and day. Pure.
+
+A day is a calendar day in the zone of the customer's status page (`zone`; the page's bars and
+the monthly report count those days): 24 hours, or 23 and 25 on the days clocks change.
 
 Each probe result stands for the time from its own instant until the next result, but for at
 most `max_span` (a site's results normally arrive every `interval`; past that the time is
@@ -22,6 +25,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from uptimeguard.storage.models import DEFAULT_LOCATION
 
@@ -37,8 +41,16 @@ def kind_of(outcome: str, in_maintenance: bool) -> str:
     return UP if outcome in GOOD_OUTCOMES else DOWN
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def day_start(day: date, zone: str = "UTC") -> datetime:
+    """The UTC instant `day` begins in `zone`."""
+    if zone == "UTC":
+        return datetime.combine(day, time(0), tzinfo=UTC)
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def day_of(at: datetime, zone: str = "UTC") -> date:
+    """The date of instant `at` in `zone`."""
+    return at.astimezone(UTC if zone == "UTC" else ZoneInfo(zone)).date()
 
 
 def utc_day(at: datetime) -> date:
@@ -66,14 +78,22 @@ class DayRollup:
     last_kind: str | None = None
     complete: bool = False
     location: str = DEFAULT_LOCATION  # whose results these are
+    zone: str = "UTC"  # whose calendar day `day` is (not stored: the site's page zone)
 
     @property
     def start(self) -> datetime:
-        return day_start(self.day)
+        return day_start(self.day, self.zone)
 
     @property
     def end(self) -> datetime:
-        return day_start(self.day) + DAY
+        if self.zone == "UTC":
+            return day_start(self.day) + DAY
+        return day_start(self.day + DAY, self.zone)
+
+    @property
+    def length_seconds(self) -> float:
+        """The day's length: 86,400 s, or 82,800 and 90,000 on the days clocks change."""
+        return (self.end - self.start).total_seconds()
 
     @property
     def observed_seconds(self) -> float:
@@ -103,11 +123,15 @@ class DayRollup:
         day: date,
         previous: DayRollup | None = None,
         location: str = DEFAULT_LOCATION,
+        zone: str = "UTC",
     ) -> DayRollup:
-        """An empty day; `previous` (the day before) carries its last result over midnight."""
+        """An empty day of `zone`; `previous` (the day before) carries its last result, its
+        location and its zone over midnight."""
         if previous is not None:
-            location = previous.location
-        row = cls(customer, site, day, accounted_to=day_start(day), location=location)
+            location, zone = previous.location, previous.zone
+        row = cls(
+            customer, site, day, accounted_to=day_start(day, zone), location=location, zone=zone
+        )
         if previous is not None:
             row.last_at, row.last_kind = previous.last_at, previous.last_kind
             if previous.down_at_end_seconds > 0:  # the outage goes on past midnight
@@ -161,18 +185,18 @@ class DayRollup:
             self.down_at_start_seconds = length
 
     def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _FIELDS}
+        return {name: getattr(self, name) for name in STORED_FIELDS}
 
     @classmethod
-    def from_row(cls, row: Any) -> DayRollup:
-        """From a `DailyRollupRow` (or anything with the same attributes)."""
-        return cls(**{name: getattr(row, name) for name in _FIELDS})
+    def from_row(cls, row: Any, zone: str = "UTC") -> DayRollup:
+        """From a `DailyRollupRow` (or anything with the same attributes), a day of `zone`."""
+        return cls(**{name: getattr(row, name) for name in STORED_FIELDS}, zone=zone)
 
     def copy(self) -> DayRollup:
         return replace(self)
 
 
-_FIELDS = tuple(f.name for f in fields(DayRollup))
+STORED_FIELDS = tuple(f.name for f in fields(DayRollup) if f.name != "zone")  # the stored columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +218,7 @@ def longest_outage(days: Iterable[DayRollup]) -> Outage:
             chain = Outage(carry.seconds + row.down_at_start_seconds, carry.started_at)
             if chain.seconds > best.seconds:
                 best = chain
-            whole_day = row.down_at_start_seconds >= DAY.total_seconds()
+            whole_day = row.down_at_start_seconds >= row.length_seconds
             carry = chain if whole_day else _ending_run(row)
         else:
             carry = _ending_run(row)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from uptimeguard.config.models import ChecksConfig, Customer, RecurringMaintenance
+from uptimeguard.status.rollups import day_of, day_start
 
 ZONE_WORDS = {"Europe/London": "UK time", "UTC": "UTC", "Etc/UTC": "UTC"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -51,15 +52,9 @@ def weekly_words(window: RecurringMaintenance, zone: str) -> str:
 
 
 def local_midnight(day: date, zone: str) -> datetime:
-    """The UTC instant `day` begins in `zone`, floored to a whole UTC hour.
-
-    Uptime is kept per UTC hour, so a day is a run of whole hours: exact for every zone whose
-    offset is whole hours (London's days are 24 hours, 23 on the last Sunday of March and 25
-    on the last Sunday of October); in a zone such as Asia/Kolkata (+05:30) each day starts
-    at the UTC hour in which its local midnight falls.
-    """
-    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
-    return start.replace(minute=0, second=0, microsecond=0)
+    """The UTC instant `day` begins in `zone` (London's days are 24 hours, 23 on the last
+    Sunday of March and 25 on the last Sunday of October; Asia/Kolkata's begin at 18:30 UTC)."""
+    return day_start(day, zone)
 
 
 def day_bounds(first: date, days: int, zone: str) -> list[datetime]:
@@ -68,11 +63,11 @@ def day_bounds(first: date, days: int, zone: str) -> list[datetime]:
 
 
 def month_bounds(year: int, month: int, zone: str) -> tuple[datetime, datetime]:
-    """[start, end) of a calendar month in `zone`, as UTC instants (see `local_midnight`)."""
+    """[start, end) of a calendar month in `zone`, as UTC instants."""
     following = date(year + month // 12, month % 12 + 1, 1)
     return local_midnight(date(year, month, 1), zone), local_midnight(following, zone)
 
 
 def local_day(at: datetime, zone: str) -> date:
     """The date of instant `at` in `zone`."""
-    return at.astimezone(ZoneInfo(zone)).date()
+    return day_of(at, zone)

@@ -142,16 +142,19 @@ class Store:
         return {(c, s): (int(g or 0), int(n or 0)) for c, s, g, n in rows}
 
     async def rollup_seconds(
-        self, first: date, last: date | None = None
+        self, first: date, last: date | None = None, customers: Collection[str] | None = None
     ) -> dict[tuple[str, str], tuple[float, float]]:
         """(up, down) seconds per site over the daily rollups of days `first`..`last`
-        (inclusive; open-ended without `last`), maintenance excluded: what uptime is measured
-        over (`uptimeguard.status.rollups.uptime_of`), one row per site and day."""
+        (inclusive; open-ended without `last`), of `customers` (all without), maintenance
+        excluded: what uptime is measured over (`uptimeguard.status.rollups.uptime_of`), the
+        locations added up."""
         d = DailyRollupRow
         query = select(d.customer, d.site, func.sum(d.up_seconds), func.sum(d.down_seconds))
         query = query.where(d.day >= first)
         if last is not None:
             query = query.where(d.day <= last)
+        if customers is not None:
+            query = query.where(d.customer.in_(sorted(customers)))
         query = query.group_by(d.customer, d.site)
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
@@ -247,9 +250,11 @@ class Store:
         last: date,
         sites: Collection[str] | None = None,
         columns: Sequence[str] | None = None,
+        combine: bool = True,
     ) -> list[Any]:
         """A customer's rollups for the days `first`..`last` (inclusive), by site and day,
-        the locations' rows of a site and day combined (`combine_locations`).
+        the locations' rows of a site and day combined (`combine_locations`), or each
+        location's row as it is (`combine=False`).
 
         Plain rows with the columns (all, or only `columns`) as attributes, not ORM objects: a
         status page reads thousands of them, and building ORM instances would cost most of
@@ -265,6 +270,8 @@ class Store:
             query = query.where(d.site.in_(list(sites)))
         async with self.sessions() as session:
             rows = (await session.execute(query.order_by(d.site, d.day))).all()
+        if not combine:
+            return list(rows)
         grouped: dict[tuple[str, date], list[Any]] = {}
         for row in rows:
             grouped.setdefault((row.site, row.day), []).append(row)

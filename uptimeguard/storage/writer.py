@@ -71,11 +71,12 @@ class ResultWriter:
         result: dict[str, Any],
         state: dict[str, Any] | None = None,
         span: timedelta | None = None,
+        zone: str = "UTC",
     ) -> None:
         """Queue one probe result and, when it changed, the site's state after it (a site's
         newest state replaces any of its states not yet written). With `rollups` the result
-        is folded (`span`: how long it speaks for), and queued only when it is worth a raw
-        row."""
+        is folded (`span`: how long it speaks for; `zone`: whose days), and queued only when
+        it is worth a raw row."""
         rollups = self.rollups
         if (
             rollups is not None
@@ -87,6 +88,7 @@ class ResultWriter:
                 result["outcome"],
                 result["in_maintenance"],
                 span,
+                zone,
             )
             and not self._keep_all
         ):
