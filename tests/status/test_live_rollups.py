@@ -93,14 +93,15 @@ def as_dicts(rows: dict) -> dict:
     return {key: {n: getattr(r, n) for n in FOLDED} for key, r in rows.items()}
 
 
-async def test_the_live_fold_writes_the_rows_the_job_folds_from_every_result(
-    store: Store, clock: Any
-) -> None:
-    rows = probes(START, END)
-    upto = END + timedelta(minutes=1)
-    clock.current = START
+async def live_then_job(
+    store: Store, clock: Any, rows: list[dict], config: Any, zone: str
+) -> tuple[dict, int, dict]:
+    """The rows the live fold writes from `rows` (and how many raw rows it kept), then, in the
+    same database emptied, the rows the job folds from every one of them stored."""
+    upto = rows[-1]["checked_at"] + timedelta(minutes=1)
+    clock.current = rows[0]["checked_at"]
     writer = writer_for(store, clock)
-    await feed(writer, clock, rows)
+    await feed(writer, clock, rows, zone)
     clock.current = upto + writer_grace(writer)
     assert await writer.flush()
     assert await writer.write_rollups()
@@ -111,8 +112,15 @@ async def test_the_live_fold_writes_the_rows_the_job_folds_from_every_result(
         await session.execute(DailyRollupRow.__table__.delete())
         await session.execute(ProbeResultRow.__table__.delete())
     await store.insert_results(rows)
-    await roll_up(store, CONFIG, upto, grace=timedelta(0))
-    folded = as_dicts(await rollup_rows(store))
+    await roll_up(store, config, upto, grace=timedelta(0))
+    return live, kept, as_dicts(await rollup_rows(store))
+
+
+async def test_the_live_fold_writes_the_rows_the_job_folds_from_every_result(
+    store: Store, clock: Any
+) -> None:
+    rows = probes(START, END)
+    live, kept, folded = await live_then_job(store, clock, rows, CONFIG, "UTC")
 
     assert live == folded
     assert len(folded) == 8  # two sites, four days (the last one begun at midnight)
@@ -133,22 +141,7 @@ async def test_a_london_page_folds_london_days_live_as_the_job_does(
     the results as they come equal those the job folds from every stored result."""
     config = load_config_text(CHECKS.replace("timezone: UTC", "timezone: Europe/London"))
     start, end = datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
-    rows = probes(start, end)
-    upto = end + timedelta(minutes=1)
-    clock.current = start
-    writer = writer_for(store, clock)
-    await feed(writer, clock, rows, "Europe/London")
-    clock.current = upto + writer_grace(writer)
-    assert await writer.flush()
-    assert await writer.write_rollups()
-    live = as_dicts(await rollup_rows(store))
-
-    async with store.sessions.begin() as session:
-        await session.execute(DailyRollupRow.__table__.delete())
-        await session.execute(ProbeResultRow.__table__.delete())
-    await store.insert_results(rows)
-    await roll_up(store, config, upto, grace=timedelta(0))
-    folded = as_dicts(await rollup_rows(store))
+    live, _, folded = await live_then_job(store, clock, probes(start, end), config, "Europe/London")
 
     assert live == folded
     days = sorted({key[1] for key in folded})
