@@ -4,6 +4,7 @@ report and page; and healthy probes leave no raw row behind. On SQLite and Postg
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from uptimeguard.config import load_config_text
 from uptimeguard.report import build_report
 from uptimeguard.status.live_rollups import LiveRollups, max_span
 from uptimeguard.status.rollup_job import resume, roll_up
-from uptimeguard.status.rollups import DayRollup
+from uptimeguard.status.rollups import UP, DayRollup, kind_of
 from uptimeguard.storage.models import DailyRollupRow, ProbeResultRow
 from uptimeguard.storage.repository import Store
 from uptimeguard.storage.writer import ResultWriter
@@ -95,9 +96,9 @@ def as_dicts(rows: dict) -> dict:
 
 async def live_then_job(
     store: Store, clock: Any, rows: list[dict], config: Any, zone: str
-) -> tuple[dict, int, dict]:
-    """The rows the live fold writes from `rows` (and how many raw rows it kept), then, in the
-    same database emptied, the rows the job folds from every one of them stored."""
+) -> tuple[dict, list[dict], dict]:
+    """The rows the live fold writes from `rows` (and the raw rows it kept), then, in the same
+    database emptied, the rows the job folds from every one of them stored."""
     upto = rows[-1]["checked_at"] + timedelta(minutes=1)
     clock.current = rows[0]["checked_at"]
     writer = writer_for(store, clock)
@@ -106,14 +107,18 @@ async def live_then_job(
     assert await writer.flush()
     assert await writer.write_rollups()
     live = as_dicts(await rollup_rows(store))
-    kept = await raw_count(store)
+    kept = await raw_rows(store)
+    return live, kept, await job_fold(store, rows, config, upto)
 
-    async with store.sessions.begin() as session:  # the same probes, every one stored
+
+async def job_fold(store: Store, rows: list[dict], config: Any, upto: datetime) -> dict:
+    """The rollups the job folds from `rows` alone, in the database emptied first."""
+    async with store.sessions.begin() as session:
         await session.execute(DailyRollupRow.__table__.delete())
         await session.execute(ProbeResultRow.__table__.delete())
     await store.insert_results(rows)
     await roll_up(store, config, upto, grace=timedelta(0))
-    return live, kept, as_dicts(await rollup_rows(store))
+    return as_dicts(await rollup_rows(store))
 
 
 async def test_the_live_fold_writes_the_rows_the_job_folds_from_every_result(
@@ -124,14 +129,40 @@ async def test_the_live_fold_writes_the_rows_the_job_folds_from_every_result(
 
     assert live == folded
     assert len(folded) == 8  # two sites, four days (the last one begun at midnight)
-    # What was kept raw: each failure and maintenance probe, the first result of each site
-    # and each recovery; not the healthy probes in between.
+    # What was kept raw: the first result of each site, each change of kind (failures begin,
+    # recoveries, maintenance) and of outcome, and while failing one result every half span;
+    # not the healthy probes, nor most of a failing site's rechecks. Those alone, folded by
+    # the job, give the same down and maintenance time (what a restart continues from them).
     failures = sum(1 for r in rows if r["outcome"] not in ("up", "slow") or r["in_maintenance"])
-    # api's first result (www's fails); www's recoveries and api's; after maintenance
-    changes = 1 + 3 + 3 + 1
-    assert kept == failures + changes
-    healthy = len(rows) - failures
-    assert healthy > 1600  # of which 8 kept
+    assert failures > 700 and len(kept) < failures / 3
+    sparse = await job_fold(store, kept, CONFIG, rows[-1]["checked_at"] + timedelta(minutes=1))
+    assert {k: timed(r) for k, r in sparse.items()} == {k: timed(r) for k, r in folded.items()}
+    kept_at = {(r["site"], r["checked_at"]) for r in kept}
+    for site in ("www", "api"):  # every change of kind, and of a failure's outcome
+        mine = [r for r in rows if r["site"] == site]
+        for before, after in itertools.pairwise(mine):
+            kinds = (
+                kind_of(before["outcome"], before["in_maintenance"]),
+                kind_of(after["outcome"], after["in_maintenance"]),
+            )
+            failing_anew = kinds[1] != UP and before["outcome"] != after["outcome"]
+            if kinds[0] != kinds[1] or failing_anew:
+                assert (site, after["checked_at"]) in kept_at
+
+
+TIMED = (
+    "down_seconds",
+    "maintenance_seconds",
+    "longest_down_seconds",
+    "longest_started_at",
+    "down_at_start_seconds",
+)
+
+
+def timed(row: dict) -> dict:
+    """What a rollup says of down and maintenance time (not of up time, nor of probe
+    counts), to the microsecond."""
+    return {n: round(v, 6) if isinstance(v, float) else v for n, v in row.items() if n in TIMED}
 
 
 async def test_a_london_page_folds_london_days_live_as_the_job_does(
@@ -157,6 +188,15 @@ def writer_grace(writer: ResultWriter) -> timedelta:
 async def raw_count(store: Store) -> int:
     async with store.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(ProbeResultRow)) or 0)
+
+
+async def raw_rows(store: Store) -> list[dict]:
+    """Every stored result, as `insert_results` takes them, oldest first."""
+    table = ProbeResultRow.__table__
+    columns = [c for c in table.columns if c.name != "id"]
+    async with store.engine.connect() as connection:
+        query = select(*columns).order_by(table.c.checked_at, table.c.id)
+        return [dict(r._mapping) for r in (await connection.execute(query)).all()]
 
 
 async def test_the_report_is_the_same_from_live_rollups(store: Store, clock: Any):

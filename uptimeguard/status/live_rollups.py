@@ -5,8 +5,10 @@ changed days in batches (`due`, every `ROLLUP_INTERVAL_SECONDS`).
 The fold is the one `rollup_job` runs over stored results (`DayRollup.add` and `advance`, the
 same spans), so the page and the report give the same figures either way. What a restart or
 a site handed over to this node continues from is its location's newest stored row plus the
-results stored since (`load`): failures and changes, which are always stored; between them the
-last kind stands for at most its span, as it would have.
+results stored since (`resume`): every change, and while a site fails a result at least every
+half span, which are always stored; between them the last kind stands for at most its span,
+as it would have, so the seconds up and down come out the same (a failing site's rechecks in
+between are not stored, so the probe counts of those minutes are lower).
 
 Each location keeps its own rows (`location`). While this node's location is degraded (its own
 network failed: `degraded` says so) its results are not folded: they say nothing of the sites.
@@ -37,6 +39,8 @@ class LiveRollups:
         self._states: dict[SiteKey, DayRollup] = {}
         self._changed: dict[DayKey, DayRollup] = {}
         self._spans: dict[SiteKey, timedelta] = {}  # each site's `max_span`, as last given
+        # Each failing (or in maintenance) site's last result kept raw: when, and its outcome.
+        self._sampled: dict[SiteKey, tuple[datetime, str]] = {}
         # The locations degraded now (the cluster's view); ours among them: fold nothing.
         self.degraded: Callable[[], Collection[str]] = tuple
 
@@ -73,13 +77,12 @@ class LiveRollups:
         zone: str = "UTC",
     ) -> bool:
         """Fold one result made here (`span`: how long it speaks for, `max_span`; `zone`: the
-        site's page zone, whose days the rows are); True when its raw row is worth keeping: a
-        failure, a probe in maintenance, a site's first result here, or a change from the
-        one before."""
+        site's page zone, whose days the rows are); True when its raw row is worth keeping
+        (`_worth_keeping`)."""
         key = (customer, site)
         kind = kind_of(outcome, maintenance)
         state = self._states.get(key)
-        keep = kind != UP or state is None or state.last_kind != kind
+        keep = self._worth_keeping(key, at, outcome, kind, state, span)
         if self.location in self.degraded():
             return True  # not folded: kept raw
         self._spans[key] = span
@@ -94,6 +97,30 @@ class LiveRollups:
             state = self._states[key] = state.next_day(span)
         state.add(at, kind, span)
         self._changed[(*key, state.day)] = state
+        return keep
+
+    def _worth_keeping(
+        self,
+        key: SiteKey,
+        at: datetime,
+        outcome: str,
+        kind: str,
+        state: DayRollup | None,
+        span: timedelta,
+    ) -> bool:
+        """A site's first result here and every change of kind (a failure begins, a recovery,
+        maintenance begins or ends) are kept; while a site fails or is in maintenance, so is
+        each change of outcome (a timeout after HTTP 500s) and one result every half span
+        (about an interval: its rechecks every few seconds are not), so that the kept rows
+        alone still cover the time a restart continues the fold from."""
+        changed = state is None or state.last_kind != kind
+        if kind == UP:
+            self._sampled.pop(key, None)
+            return changed
+        last = self._sampled.get(key)
+        keep = changed or last is None or last[1] != outcome or at - last[0] >= span / 2
+        if keep:
+            self._sampled[key] = (at, outcome)
         return keep
 
     def due(self, upto: datetime) -> list[dict[str, Any]]:
@@ -135,6 +162,7 @@ class LiveRollups:
 
     def _forget(self, key: SiteKey) -> None:
         self._spans.pop(key, None)
+        self._sampled.pop(key, None)
         state = self._states.pop(key, None)
         if state is not None:
             self._changed[(*key, state.day)] = state
