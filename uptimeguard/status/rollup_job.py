@@ -103,7 +103,7 @@ async def resume(
         for state in pending:
             days[(state.customer, state.site, state.day)] = state
 
-    await _fold(store, refs, zones_of(config, refs), upto, keep, location)
+    await _fold(store, refs, zones_of(config, refs), upto, keep, location, only_stored=True)
     return sorted(days.values(), key=lambda d: (d.customer, d.site, d.day))
 
 
@@ -128,10 +128,12 @@ async def _fold(
     upto: datetime,
     changed_days: Callable[[list[DayRollup]], Awaitable[None]],
     location: str = DEFAULT_LOCATION,
+    only_stored: bool = False,
 ) -> RollupRun:
     """Fold `location`'s results stored since each site's last rollup, up to `upto`, into
     days of each site's zone (`zones`), reading one UTC day at a time and handing each
-    read's changed rollups to `changed_days`."""
+    read's changed rollups to `changed_days`; with `only_stored`, sites of which nothing
+    is stored are left out."""
     if not refs:
         return RollupRun(0, 0, upto)
     states: dict[tuple[str, str], DayRollup] = {}
@@ -142,9 +144,13 @@ async def _fold(
     if missing:  # a new site, or a database from before rollups: start at its first result
         first = await store.first_result_times()
         for key in missing:
+            if only_stored and key not in first:
+                continue  # nothing stored of it: its first result here begins its fold
             day = day_of(min(first.get(key, upto), upto), zones[key])
             states[key] = DayRollup.begin(*key, day, location=location, zone=zones[key])
 
+    if not states:
+        return RollupRun(0, 0, upto)
     read = 0
     touched: set[tuple[str, str, object]] = set()
     since = min(state.accounted_to for state in states.values())
