@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from smtp_sink import SmtpSink
-from sqlalchemy import text
+from support import empty_engine
 
-from uptimeguard.storage.database import make_engine, upgrade_schema
+from uptimeguard.storage.database import upgrade_schema
 from uptimeguard.storage.repository import Store
 
 PG_URL = os.environ.get("UPTIMEGUARD_TEST_DATABASE_URL", "")
@@ -56,26 +55,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
-    """A migrated, empty database. On PostgreSQL each test gets a schema of its own, so tests
-    (and people running them side by side) never see each other's rows."""
-    schema = None
-    kwargs: dict = {}
-    if database_url.startswith("postgresql"):
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(database_url)
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        await admin.dispose()
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    engine = make_engine(database_url, **kwargs)
-    await upgrade_schema(engine)
-    store = Store(engine)
-    yield store
-    # Every connection must be back in the pool: nothing a test did leaked one.
-    assert engine.pool.checkedout() == 0
-    await engine.dispose()
-    if schema is not None:
-        admin = make_engine(database_url)
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+    """A migrated, empty database (`empty_engine`)."""
+    async with empty_engine(database_url) as engine:
+        await upgrade_schema(engine)
+        yield Store(engine)
+        # Every connection must be back in the pool: nothing a test did leaked one.
+        assert engine.pool.checkedout() == 0

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from uptimeguard.storage.database import make_engine
 
 T = TypeVar("T")
 
@@ -119,3 +125,29 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
         self._writers -= {writer, upstream_writer}
+
+
+@contextlib.asynccontextmanager
+async def empty_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on an empty database, disposed of afterwards: on PostgreSQL a schema of its
+    own (dropped afterwards), so tests (and people running them side by side) never see each
+    other's rows."""
+    schema = None
+    kwargs: dict = {}
+    if database_url.startswith("postgresql"):
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(database_url)
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+    engine = make_engine(database_url, **kwargs)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            admin = make_engine(database_url)
+            async with admin.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await admin.dispose()

@@ -4,7 +4,6 @@ deleted; every failure, probe in maintenance, first result and recovery stays.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,8 +12,9 @@ from alembic import command
 from sqlalchemy import String, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from support import empty_engine
 
-from uptimeguard.storage.database import alembic_config, make_engine
+from uptimeguard.storage.database import alembic_config
 from uptimeguard.storage.models import UTCDateTime
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -51,17 +51,8 @@ ACCOUNTED_TO = T0 + 8 * STEP + timedelta(minutes=1)
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An empty database (on PostgreSQL, a schema of its own), not migrated."""
-    kwargs: dict = {}
-    if database_url.startswith("postgresql"):
-        schema = f"m_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(database_url)
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        await admin.dispose()
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    engine = make_engine(database_url, **kwargs)
-    yield engine
-    await engine.dispose()
+    async with empty_engine(database_url) as engine:
+        yield engine
 
 
 async def migrate(engine: AsyncEngine, revision: str, down: bool = False) -> None:
