@@ -78,10 +78,9 @@ class ResultWriter:
         is folded (`span`: how long it speaks for; `zone`: whose days), and queued only when
         it is worth a raw row."""
         rollups = self.rollups
-        if (
-            rollups is not None
-            and span is not None
-            and not rollups.add(
+        keep_raw = True
+        if rollups is not None and span is not None:
+            worth_a_row = rollups.add(
                 result["customer"],
                 result["site"],
                 result["checked_at"],
@@ -90,18 +89,15 @@ class ResultWriter:
                 span,
                 zone,
             )
-            and not self._keep_all
-        ):
-            if state is not None:
-                self._states[(state["customer"], state["site"])] = state
-            return
-        if len(self._results) >= self._limit:
-            self._results.popleft()
-            self.dropped += 1
-        self._results.append(result)
+            keep_raw = worth_a_row or self._keep_all
+        if keep_raw:
+            if len(self._results) >= self._limit:
+                self._results.popleft()
+                self.dropped += 1
+            self._results.append(result)
         if state is not None:
             self._states[(state["customer"], state["site"])] = state
-        if len(self._results) >= self._batch_size:
+        if keep_raw and len(self._results) >= self._batch_size:
             self._flush_now.set()
 
     @property
