@@ -271,18 +271,16 @@ class Housekeeping:
         await self.roll_up()
         config = self._incidents.config
         configured = {ref.key for ref in config.site_refs()}
-        zones: dict[str, set[str] | None] = {}  # the customers whose pages speak in each zone
+        zones: dict[str, set[str]] = {}  # the customers whose pages speak in each zone
         for customer in config.customers:
-            zone_customers = zones.setdefault(page_timezone(config, customer), set())
-            assert zone_customers is not None
-            zone_customers.add(customer.id)
-        if len(zones) == 1:  # one zone: every customer's, no need to name them
-            zones = dict.fromkeys(zones)
+            zones.setdefault(page_timezone(config, customer), set()).add(customer.id)
         now = self._clock.now()
         month: dict[tuple[str, str], tuple[float, float]] = {}
         day: dict[tuple[str, str], tuple[float, float]] = {}
         try:
-            for zone, customers in zones.items():
+            for zone, members in zones.items():
+                # One zone is every customer's: no need to name them in the query.
+                customers = None if len(zones) == 1 else members
                 month |= await self._store.rollup_seconds(
                     day_of(now, zone) - timedelta(days=29), customers=customers
                 )
