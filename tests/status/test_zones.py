@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from itertools import pairwise
 
-from uptimeguard.status.zones import day_bounds, local_day, month_bounds
+from uptimeguard.status.rollups import day_of
+from uptimeguard.status.zones import day_bounds, month_bounds
 
 
 def utc(*parts: int) -> datetime:
@@ -33,5 +34,5 @@ def test_months_in_a_zone() -> None:
 
 
 def test_local_day() -> None:
-    assert local_day(utc(2026, 6, 30, 23, 30), "Europe/London") == date(2026, 7, 1)
-    assert local_day(utc(2026, 6, 30, 23, 30), "UTC") == date(2026, 6, 30)
+    assert day_of(utc(2026, 6, 30, 23, 30), "Europe/London") == date(2026, 7, 1)
+    assert day_of(utc(2026, 6, 30, 23, 30), "UTC") == date(2026, 6, 30)

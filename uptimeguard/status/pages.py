@@ -28,9 +28,10 @@ from uptimeguard.status.public import (
     build_status,
     display_name,
 )
+from uptimeguard.status.rollups import day_of
 from uptimeguard.status.templates import environment, stylesheet
 from uptimeguard.status.updates import PUBLIC_EVENT_KINDS
-from uptimeguard.status.zones import local_day, page_timezone, zone_words
+from uptimeguard.status.zones import page_timezone, zone_words
 from uptimeguard.storage.repository import Store
 
 DEFAULT_TTL = 5.0
@@ -121,7 +122,7 @@ class StatusPages:
         """The public view of `customer` now, straight from the database (no cache)."""
         now = self._clock.now()
         zone = page_timezone(self._config(), customer)
-        today = local_day(now, zone)  # the page's days are the customer's
+        today = day_of(now, zone)  # the page's days are the customer's
         first = today - timedelta(days=HISTORY_DAYS - 1)
         site_ids = [site.id for site in customer.sites]
         rows = await self._store.rollups(customer.id, first, today, site_ids, ROLLUP_COLUMNS)

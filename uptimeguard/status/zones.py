@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from uptimeguard.config.models import ChecksConfig, Customer, RecurringMaintenance
-from uptimeguard.status.rollups import day_of, day_start
+from uptimeguard.status.rollups import day_start
 
 ZONE_WORDS = {"Europe/London": "UK time", "UTC": "UTC", "Etc/UTC": "UTC"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -51,23 +51,12 @@ def weekly_words(window: RecurringMaintenance, zone: str) -> str:
     return f"every {day} {start:%H:%M} to {WEEKDAYS[end.weekday()]} {end:%H:%M} {words}"
 
 
-def local_midnight(day: date, zone: str) -> datetime:
-    """The UTC instant `day` begins in `zone` (London's days are 24 hours, 23 on the last
-    Sunday of March and 25 on the last Sunday of October; Asia/Kolkata's begin at 18:30 UTC)."""
-    return day_start(day, zone)
-
-
 def day_bounds(first: date, days: int, zone: str) -> list[datetime]:
     """`days` + 1 instants: where each local day from `first` begins, and where the last ends."""
-    return [local_midnight(first + timedelta(days=n), zone) for n in range(days + 1)]
+    return [day_start(first + timedelta(days=n), zone) for n in range(days + 1)]
 
 
 def month_bounds(year: int, month: int, zone: str) -> tuple[datetime, datetime]:
     """[start, end) of a calendar month in `zone`, as UTC instants."""
     following = date(year + month // 12, month % 12 + 1, 1)
-    return local_midnight(date(year, month, 1), zone), local_midnight(following, zone)
-
-
-def local_day(at: datetime, zone: str) -> date:
-    """The date of instant `at` in `zone`."""
-    return day_of(at, zone)
+    return day_start(date(year, month, 1), zone), day_start(following, zone)
